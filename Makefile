@@ -1,0 +1,87 @@
+# The single entry point: every job a developer or CI runs starts here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LAMBDA_PYTHON_VERSION := 3.13
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export AWS_PORT ?= 4566
+export API_PORT ?= 3000
+CDK := npx --no-install cdk --no-notices
+CDK_LOCAL := -c local=true -c short_base_url=http://127.0.0.1:$(API_PORT)
+
+.PHONY: help setup run test test-unit test-infra test-integration lint format synth synth-local layer bench deploy openapi clean
+
+help:
+	@echo "make run      set up, then serve the whole stack locally (API on :$(API_PORT), AWS on :$(AWS_PORT))"
+	@echo "make test     set up, then lint and run every test"
+	@echo "make synth    synthesize the stack (offline);  make deploy  deploy it with the CDK CLI"
+	@echo "make bench    run the benchmarks and write docs/benchmarks.md"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The Dependencies layer: requirements.txt built for the Lambda runtime, not for this machine.
+build/layer-deps/.installed: requirements.txt $(VENV)/.installed
+	rm -rf build/layer-deps && mkdir -p build/layer-deps/python
+	$(PY) -m pip install --quiet --target build/layer-deps/python \
+		--platform manylinux2014_x86_64 --implementation cp --only-binary=:all: \
+		--python-version $(LAMBDA_PYTHON_VERSION) -r requirements.txt
+	# The Lambda runtime ships the AWS SDK; a second copy would only grow every cold start.
+	cd build/layer-deps/python && rm -rf boto3 boto3-* botocore botocore-* s3transfer s3transfer-* bin
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed build/layer-deps/.installed
+
+layer: build/layer-deps/.installed
+
+synth: setup
+	$(CDK) synth --quiet
+
+synth-local: setup
+	$(CDK) synth --quiet $(CDK_LOCAL)
+
+run: setup
+	$(PY) -m localcloud --aws-port $(AWS_PORT) --api-port $(API_PORT)
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy .
+
+format: $(VENV)/.installed
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+test: setup lint
+	$(PY) -m pytest
+
+test-unit: setup
+	$(PY) -m pytest tests/unit
+
+test-infra: setup
+	$(PY) -m pytest tests/infra
+
+test-integration: setup
+	$(PY) -m pytest tests/integration
+
+openapi: setup
+	$(PY) -m tools.openapi > docs/openapi.json
+
+bench: setup
+	$(PY) -m bench
+
+deploy: setup
+	$(CDK) deploy --all
+
+clean:
+	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Code shared by every Shortener function, shipped as the SharedCode Lambda layer."""

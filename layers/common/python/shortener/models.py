@@ -1,0 +1,193 @@
+"""The items of the Shortener tables (see docs/architecture.md, "Tables").
+
+Table names come from the environment the stack sets; `bind_table_names` lets a tool that finds
+them elsewhere (the ops CLI, the benchmarks) point the models at them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+LINK_SK = "link"
+EFFECT_SK_PREFIX = "effect#"
+EFFECT_NAMES = ("qr", "stats", "email", "webhooks", "cdn")
+
+
+class LinksByOwner(GlobalSecondaryIndex["LinkModel"]):
+    """An owner's links, newest first when queried with scan_index_forward=False."""
+
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class LinkModel(Model):
+    class Meta:
+        table_name = os.environ.get("LINKS_TABLE_NAME", "Links")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=LINK_SK)
+    code = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    url = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)
+    redirect_type = NumberAttribute(default=302)
+
+    by_owner = LinksByOwner()
+
+
+class EffectStatusModel(Model):
+    """What one side effect has done for one link; never streamed as a link event."""
+
+    class Meta:
+        table_name = os.environ.get("LINKS_TABLE_NAME", "Links")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    effect = UnicodeAttribute()
+    state = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    event_id = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    last_error = UnicodeAttribute(null=True)
+    version = UnicodeAttribute(null=True)
+    detail = MapAttribute[str, Any](null=True)
+
+    @staticmethod
+    def sort_key(effect: str) -> str:
+        return f"{EFFECT_SK_PREFIX}{effect}"
+
+
+class DailyStatsModel(Model):
+    class Meta:
+        table_name = os.environ.get("LINKS_TABLE_NAME", "Links")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    created = NumberAttribute(default=0)
+    updated = NumberAttribute(default=0)
+    deleted = NumberAttribute(default=0)
+
+    @staticmethod
+    def partition_key(owner: str) -> str:
+        return f"stats#{owner}"
+
+    @staticmethod
+    def sort_key(day: str) -> str:
+        return f"day#{day}"
+
+
+class KeysByKeyId(GlobalSecondaryIndex["ApiKeyModel"]):
+    class Meta:
+        index_name = "by_key_id"
+        projection = AllProjection()
+
+    key_id = UnicodeAttribute(hash_key=True)
+
+
+class KeysByOwner(GlobalSecondaryIndex["ApiKeyModel"]):
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ApiKeyModel(Model):
+    """An API key, stored only as its SHA-256 hash."""
+
+    class Meta:
+        table_name = os.environ.get("KEYS_TABLE_NAME", "ApiKeys")
+
+    key_hash = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+
+    by_key_id = KeysByKeyId()
+    by_owner = KeysByOwner()
+
+
+class WebhookEndpointModel(Model):
+    class Meta:
+        table_name = os.environ.get("WEBHOOKS_TABLE_NAME", "Webhooks")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    endpoint_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    url = UnicodeAttribute()
+    events = ListAttribute[str](of=UnicodeAttribute)
+    secret = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+    consecutive_failures = NumberAttribute(default=0)
+    disabled_at = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def partition_key(owner: str) -> str:
+        return f"owner#{owner}"
+
+    @staticmethod
+    def sort_key(endpoint_id: str) -> str:
+        return f"endpoint#{endpoint_id}"
+
+
+class WebhookDeliveryModel(Model):
+    class Meta:
+        table_name = os.environ.get("WEBHOOKS_TABLE_NAME", "Webhooks")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    delivery_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    code = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    last_status_code = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(default="pending")
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def partition_key(endpoint_id: str) -> str:
+        return f"endpoint#{endpoint_id}"
+
+    @staticmethod
+    def sort_key(delivery_id: str) -> str:
+        return f"delivery#{delivery_id}"
+
+
+_MODELS_BY_TABLE: dict[str, tuple[type[Model], ...]] = {
+    "links": (LinkModel, EffectStatusModel, DailyStatsModel),
+    "keys": (ApiKeyModel,),
+    "webhooks": (WebhookEndpointModel, WebhookDeliveryModel),
+}
+
+
+def bind_table_names(**names: str) -> None:
+    """Point the models at tables found at run time: bind_table_names(links=..., keys=...)."""
+    for table, name in names.items():
+        for model in _MODELS_BY_TABLE[table]:
+            model.Meta.table_name = name
+            model._connection = None
