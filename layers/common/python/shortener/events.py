@@ -78,7 +78,7 @@ def item_from_image(image: dict[str, Any]) -> dict[str, Any]:
 
 def _snapshot(item: dict[str, Any], short_base_url: str) -> LinkSnapshot:
     fields = {name: item.get(name) for name in LINK_FIELDS}
-    return LinkSnapshot(**fields, short_url=f"{short_base_url}/{item['code']}")
+    return LinkSnapshot.model_validate({**fields, "short_url": f"{short_base_url}/{item['code']}"})
 
 
 def is_link_record(record: dict[str, Any]) -> bool:
@@ -120,5 +120,5 @@ def event_from_stream_record(record: dict[str, Any], short_base_url: str) -> Lin
 def parse_event_message(body: str) -> LinkEvent:
     """A link event from an SQS message body holding the EventBridge event a rule delivered."""
     envelope = json.loads(body)
-    detail = envelope["detail"] if "detail" in envelope else envelope
+    detail = envelope.get("detail", envelope)
     return LinkEvent.model_validate(detail)

@@ -136,7 +136,7 @@ class WebhookEndpointModel(Model):
     endpoint_id = UnicodeAttribute()
     owner = UnicodeAttribute()
     url = UnicodeAttribute()
-    events = ListAttribute[str](of=UnicodeAttribute)
+    events = ListAttribute[str]()  # of plain strings
     secret = UnicodeAttribute()
     created_at = UnicodeAttribute()
     enabled = BooleanAttribute(default=True)

@@ -1,0 +1,1 @@
+"""The management API: one Powertools resolver, one router per resource."""

@@ -1,0 +1,1 @@
+"""The asynchronous side effects: one module per consumer, one runner for all of them."""

@@ -1,0 +1,107 @@
+"""How every link-event consumer runs: SQS batch, partial failures, idempotency on the event id.
+
+The idempotency key is the domain event id (never the SQS message id, which a DLQ redrive
+changes). A consumer's `apply` does the external effect; the runner records the effect's status
+for the link, done or failed, so that `GET /links/{code}` and `ops dlq peek` can show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shortener import effects, settings
+from shortener.events import LinkEvent, parse_event_message
+
+# A message can sit in a DLQ for 14 days and be redriven: remember handled events that long.
+IDEMPOTENCY_WINDOW_SECONDS = 14 * 24 * 3600
+
+LinkEventHandler = Callable[[LinkEvent], dict[str, Any] | None]
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+logger = Logger()
+metrics = Metrics()
+
+
+class LinkEventConsumer:
+    """Runs `apply` once per link event; `apply` returns a detail for the status, or None."""
+
+    def __init__(self, effect: str, apply: LinkEventHandler, *, idempotent: bool = True) -> None:
+        self.effect = effect
+        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self.idempotency_config: IdempotencyConfig | None = None
+        if idempotent:
+            self.idempotency_config = IdempotencyConfig(
+                event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS
+            )
+            persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name())
+            self._apply: Callable[..., dict[str, Any] | None] = idempotent_function(
+                data_keyword_argument="event",
+                persistence_store=persistence,
+                config=self.idempotency_config,
+                key_prefix=f"shortener.{effect}",
+            )(self._apply_once(apply))
+        else:
+            self._apply = self._apply_once(apply)
+
+    @staticmethod
+    def _apply_once(apply: LinkEventHandler) -> Callable[..., dict[str, Any] | None]:
+        def run(event: dict[str, Any]) -> dict[str, Any] | None:
+            return apply(LinkEvent.model_validate(event))
+
+        return run
+
+    def _handle_record(self, record: SQSRecord) -> None:
+        event = parse_event_message(record.body)
+        logger.append_keys(event_id=event.id, event_type=event.type, code=event.link.code)
+        try:
+            detail = self._apply(event=event.model_dump(mode="json"))
+        except Exception as error:
+            logger.exception("side effect failed", extra={"effect": self.effect})
+            effects.record_failure(event.link.code, self.effect, event_id=event.id, error=error)
+            metrics.add_metric(name=f"{self.effect}_failed", unit=MetricUnit.Count, value=1)
+            raise
+        finally:
+            logger.remove_keys(["event_id", "event_type", "code"])
+        detail = dict(detail or {})
+        # A consumer that decides an event needs no effect (an out-of-date update, say) says so.
+        state = str(detail.pop("state", "done"))
+        effects.record_done(
+            event.link.code,
+            self.effect,
+            event_id=event.id,
+            version=event.link.updated_at,
+            detail=detail or None,
+            state=state,
+        )
+        metrics.add_metric(name=f"{self.effect}_done", unit=MetricUnit.Count, value=1)
+
+    def lambda_handler(self) -> LambdaHandler:
+        @metrics.log_metrics
+        @logger.inject_lambda_context
+        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            if self.idempotency_config is not None:
+                self.idempotency_config.register_lambda_context(context)
+            return process_partial_response(  # type: ignore[return-value]
+                event=event,
+                record_handler=self._handle_record,
+                processor=self.processor,
+                context=context,
+            )
+
+        return handler

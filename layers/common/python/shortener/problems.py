@@ -1,0 +1,50 @@
+"""RFC 9457 problem details: the one shape every error of the API takes."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://shortener.dev/problems/"
+
+
+class Problem(Exception):
+    """Raise anywhere in a request to answer with a problem response and change nothing."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title or HTTPStatus(status).phrase
+        self.type = PROBLEM_TYPE_BASE + (slug or self.title.lower().replace(" ", "-"))
+        self.errors = errors
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+    def to_json(self) -> str:
+        return json.dumps(self.body())
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, f"{what} was not found", slug="not-found")
