@@ -1,0 +1,7 @@
+"""`python -m ops ...`: see `python -m ops --help`."""
+
+import sys
+
+from ops.cli import main
+
+sys.exit(main())

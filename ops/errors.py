@@ -1,0 +1,125 @@
+"""Exit codes scripts can trust, and the one place AWS errors are turned into them."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # the operation ran and did not succeed (a replay failed, a message did not move)
+    USAGE = 2  # bad arguments or an unknown name (stack, queue, rule, key id): nothing was changed
+    UNREACHABLE = 3  # the AWS endpoint could not be reached
+    DENIED = 4  # access denied, or no usable credentials
+    INTERRUPTED = 130  # Ctrl-C
+
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    success
+  1    the operation failed (a replay failed, some messages did not move, an unexpected AWS error)
+  2    bad usage or an unknown name (stack, queue, rule, key id); nothing was changed
+  3    the AWS endpoint cannot be reached (AWS_ENDPOINT_URL down, no network)
+  4    access denied, or no valid AWS credentials
+  130  interrupted"""
+
+# Error codes that mean "who you are may not do this" (or "we do not know who you are").
+_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthorizationError",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "MissingAuthenticationToken",
+        "AWS.SimpleQueueService.AccessDenied",
+    }
+)
+
+
+class OpsError(Exception):
+    """A failure the operator should read: a message and the exit code it maps to."""
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, message: str, exit_code: ExitCode | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(OpsError):
+    exit_code = ExitCode.USAGE
+
+
+class UnreachableError(OpsError):
+    exit_code = ExitCode.UNREACHABLE
+
+
+class DeniedError(OpsError):
+    exit_code = ExitCode.DENIED
+
+
+def unknown_name(kind: str, name: str, valid: list[str]) -> UsageError:
+    choices = ", ".join(sorted(valid)) or "(none)"
+    return UsageError(f"unknown {kind} {name!r}; valid names: {choices}")
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_denied(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error_code(error) in _DENIED_CODES or status == 403
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """pynamodb wraps botocore's errors: find the one that says what really happened."""
+    seen: set[int] = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        cause = getattr(error, "cause", None) or error.__cause__
+        if not isinstance(cause, BaseException):
+            break
+        error = cause
+    return error
+
+
+def translate(error: BaseException) -> OpsError | None:
+    """The OpsError for an AWS or network failure, or None when it is not one (a bug)."""
+    if isinstance(error, OpsError):
+        return error
+    cause = _root_cause(error)
+    if isinstance(cause, NoCredentialsError | PartialCredentialsError):
+        return DeniedError(
+            "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (any values work against a local endpoint)"
+        )
+    if isinstance(cause, ConnectionError | HTTPClientError):
+        endpoint = getattr(cause, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        return UnreachableError(
+            f"cannot reach the AWS endpoint {endpoint}: is it up? "
+            "(locally, `make run` serves one at http://127.0.0.1:4566)"
+        )
+    if isinstance(cause, ClientError):
+        message = cause.response.get("Error", {}).get("Message", "")
+        if is_denied(cause):
+            return DeniedError(
+                f"access denied on {cause.operation_name}: {error_code(cause)}: {message}"
+            )
+        return OpsError(f"{cause.operation_name} failed: {error_code(cause)}: {message}")
+    return None
