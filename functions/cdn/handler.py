@@ -1,7 +1,5 @@
-"""Placeholder until the function's issue lands."""
+"""CdnQueue consumer: one CloudFront invalidation per batch for the links that changed."""
 
-from typing import Any
+from shortener.consumers.cdn import CdnConsumer
 
-
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("cdn")
+handler = CdnConsumer().lambda_handler()

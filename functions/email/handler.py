@@ -1,7 +1,6 @@
-"""Placeholder until the function's issue lands."""
+"""EmailQueue consumer: the confirmation email of a new link, to the key owner's address."""
 
-from typing import Any
+from shortener.consumers.email import EFFECT, send_confirmation
+from shortener.consumers.runner import LinkEventConsumer
 
-
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("email")
+handler = LinkEventConsumer(EFFECT, send_confirmation).lambda_handler()

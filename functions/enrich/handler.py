@@ -1,7 +1,20 @@
-"""Placeholder until the function's issue lands."""
+"""The Pipe's enrichment function: a batch of stream records in, a list of event details out."""
+
+from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("enrich")
+from shortener import settings
+from shortener.enrichment import link_event_details
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: list[dict[str, Any]], context: LambdaContext) -> list[dict[str, Any]]:
+    details = link_event_details(event, settings.short_base_url())
+    logger.info("enriched", extra={"records": len(event), "events": len(details)})
+    return details

@@ -1,7 +1,6 @@
-"""Placeholder until the function's issue lands."""
+"""QrQueue consumer: PNG and SVG QR codes of each link's short URL in the QR bucket."""
 
-from typing import Any
+from shortener.consumers.qr import EFFECT, apply_qr
+from shortener.consumers.runner import LinkEventConsumer
 
-
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("qr")
+handler = LinkEventConsumer(EFFECT, apply_qr, ordered=True).lambda_handler()

@@ -1,7 +1,7 @@
-"""Placeholder until the function's issue lands."""
+"""StatsQueue consumer: each owner's daily counts of created, updated and deleted links."""
 
-from typing import Any
+from shortener.consumers.runner import LinkEventConsumer
+from shortener.consumers.stats import EFFECT, count_event
 
-
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("stats")
+# The counter's transaction (marker + counter) is the idempotency; no second record is needed.
+handler = LinkEventConsumer(EFFECT, count_event, idempotent=False).lambda_handler()

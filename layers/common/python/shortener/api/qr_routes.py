@@ -1,7 +1,99 @@
-"""Routes of the management API for qr (placeholder router until its issue lands)."""
+"""GET /links/{code}/qr: request-reply over the asynchronous QR consumer.
+
+202 + Retry-After while the QR consumer has not written the images of the link, then 200 with
+presigned GET URLs of both. Readiness is what the QR effect's status says (its detail names the
+objects while they exist), so this answer never runs ahead of the images.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from functools import cache
+from typing import Annotated, Any, Literal
+
+import boto3
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BaseModel, Field
+
+from shortener import effects, settings
+from shortener.api.caller import current_owner
+from shortener.api.problem_responses import problem_responses
+from shortener.consumers.qr import EFFECT, ready_images
+from shortener.links import store
+from shortener.problems import not_found
 
 router = Router()
+
+# The QR consumer runs within a second or two of the write: poll about that often.
+RETRY_AFTER_SECONDS = 1
+PRESIGNED_URL_SECONDS = 3600
+
+
+class QrPending(BaseModel):
+    status: Literal["pending"] = "pending"
+
+
+class QrReady(BaseModel):
+    status: Literal["ready"] = "ready"
+    png_url: str = Field(
+        description=f"Presigned GET URL of the PNG, valid {PRESIGNED_URL_SECONDS} s"
+    )
+    svg_url: str = Field(
+        description=f"Presigned GET URL of the SVG, valid {PRESIGNED_URL_SECONDS} s"
+    )
+
+
+@cache
+def _s3() -> Any:
+    return boto3.client("s3")
+
+
+def _presigned_get(key: str) -> str:
+    return str(
+        _s3().generate_presigned_url(
+            "get_object",
+            Params={"Bucket": settings.qr_bucket_name(), "Key": key},
+            ExpiresIn=PRESIGNED_URL_SECONDS,
+        )
+    )
+
+
+@router.get(
+    "/links/<code>/qr",
+    summary="The QR codes of a link",
+    description="202 with `Retry-After` until the QR codes exist, then 200 with their URLs.",
+    tags=["links"],
+    responses={
+        200: {
+            "description": "The PNG and SVG QR codes exist",
+            "content": {content_types.APPLICATION_JSON: {"model": QrReady}},
+        },
+        202: {
+            "description": "The QR codes are being made: ask again after `Retry-After` seconds",
+            "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+            "content": {content_types.APPLICATION_JSON: {"model": QrPending}},
+        },
+        **problem_responses(401, 404, 422),
+    },
+)
+def get_link_qr(
+    code: Annotated[str, Path(description="The link's short code")],
+) -> Response[QrReady | QrPending]:
+    link = store.find_owned(code, current_owner(router))
+    if link is None:
+        raise not_found("the link")
+    images = ready_images(effects.current(code, EFFECT), link.created_at)
+    if images is None:
+        return Response(
+            status_code=202,
+            content_type=content_types.APPLICATION_JSON,
+            body=QrPending(),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    png, svg = images
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=QrReady(png_url=_presigned_get(png), svg_url=_presigned_get(svg)),
+    )

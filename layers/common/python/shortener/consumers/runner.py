@@ -2,7 +2,13 @@
 
 The idempotency key is the domain event id (never the SQS message id, which a DLQ redrive
 changes). A consumer's `apply` does the external effect; the runner records the effect's status
-for the link, done or failed, so that `GET /links/{code}` and `ops dlq peek` can show it.
+for the link, done or failed, so that `GET /links/{code}` and `ops dlq peek` can show it. A status
+never moves back to an older change of the link (see `shortener.effects`), so a late duplicate
+cannot rewind it.
+
+A consumer whose effect is a state of the link rather than a reaction to each event (a QR code
+exists or not) passes `ordered=True`: the runner then skips, without calling `apply` and without
+touching the status, any event whose change the effect has already finished or has moved past.
 """
 
 from __future__ import annotations
@@ -38,11 +44,36 @@ logger = Logger()
 metrics = Metrics()
 
 
-class LinkEventConsumer:
-    """Runs `apply` once per link event; `apply` returns a detail for the status, or None."""
+def read_event(record: SQSRecord) -> LinkEvent:
+    """The link event a message carries; an unreadable message fails its record only."""
+    try:
+        return parse_event_message(record.body)
+    except Exception:
+        logger.exception("unreadable message", extra={"message_id": record.message_id})
+        raise
 
-    def __init__(self, effect: str, apply: LinkEventHandler, *, idempotent: bool = True) -> None:
+
+def count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+class LinkEventConsumer:
+    """Runs `apply` once per link event; `apply` returns a detail for the status, or None.
+
+    The detail may carry a "state" (say "skipped" when the event needs no effect); otherwise
+    the effect is recorded as "done".
+    """
+
+    def __init__(
+        self,
+        effect: str,
+        apply: LinkEventHandler,
+        *,
+        idempotent: bool = True,
+        ordered: bool = False,
+    ) -> None:
         self.effect = effect
+        self.ordered = ordered
         self.processor = BatchProcessor(event_type=EventType.SQS)
         self.idempotency_config: IdempotencyConfig | None = None
         if idempotent:
@@ -67,29 +98,36 @@ class LinkEventConsumer:
         return run
 
     def _handle_record(self, record: SQSRecord) -> None:
-        event = parse_event_message(record.body)
+        event = read_event(record)
         logger.append_keys(event_id=event.id, event_type=event.type, code=event.link.code)
+        try:
+            self._handle_event(event)
+        finally:
+            logger.remove_keys(["event_id", "event_type", "code"])
+
+    def _handle_event(self, event: LinkEvent) -> None:
+        code, version = event.link.code, effects.version_of(event)
+        if self.ordered and effects.already_handled(effects.current(code, self.effect), event):
+            logger.info("event already handled or outdated", extra={"effect": self.effect})
+            count(f"{self.effect}_outdated")
+            return
         try:
             detail = self._apply(event=event.model_dump(mode="json"))
         except Exception as error:
             logger.exception("side effect failed", extra={"effect": self.effect})
-            effects.record_failure(event.link.code, self.effect, event_id=event.id, error=error)
-            metrics.add_metric(name=f"{self.effect}_failed", unit=MetricUnit.Count, value=1)
+            effects.record_failure(
+                code, self.effect, event_id=event.id, error=error, version=version
+            )
+            count(f"{self.effect}_failed")
             raise
-        finally:
-            logger.remove_keys(["event_id", "event_type", "code"])
         detail = dict(detail or {})
-        # A consumer that decides an event needs no effect (an out-of-date update, say) says so.
         state = str(detail.pop("state", "done"))
-        effects.record_done(
-            event.link.code,
-            self.effect,
-            event_id=event.id,
-            version=event.link.updated_at,
-            detail=detail or None,
-            state=state,
+        recorded = effects.record_done(
+            code, self.effect, event_id=event.id, version=version, detail=detail, state=state
         )
-        metrics.add_metric(name=f"{self.effect}_done", unit=MetricUnit.Count, value=1)
+        if not recorded:
+            logger.info("a later change is already recorded", extra={"effect": self.effect})
+        count(f"{self.effect}_{state}")
 
     def lambda_handler(self) -> LambdaHandler:
         @metrics.log_metrics

@@ -1,0 +1,132 @@
+"""QR codes of a link's short URL, as PNG and SVG objects in the QR bucket.
+
+The effect is a state of the link, not a reaction to each event: while the link exists, both
+objects exist; once it is deleted, neither does. So the consumer runs `ordered` (see
+`shortener.consumers.runner`): an event whose change the status already reflects, or that is
+older than one it reflects, is skipped without any write. In particular a link.created or
+link.updated arriving after the link.deleted was applied writes nothing.
+
+- link.created / link.updated: write both objects unless the status says they already exist (the
+  short URL of a code never changes, so an update needs no new image). A deletion of the same
+  link can be applied concurrently by another invocation: it records itself before removing the
+  objects, and a write re-reads the status afterwards and removes what it wrote if a deletion
+  came in between, so no image outlives its link.
+- link.deleted: record the deletion, then remove both objects (removing is idempotent).
+
+The status detail names the objects while they exist ({"png_key", "svg_key"}); the API's
+`GET /links/{code}/qr` answers ready exactly when it does (`ready_images`).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from typing import Any
+
+import boto3
+import qrcode
+from qrcode.image.pure import PyPNGImage
+from qrcode.image.svg import SvgPathImage
+
+from shortener import effects, settings
+from shortener.events import LinkEvent
+from shortener.models import EffectStatusModel
+
+EFFECT = "qr"
+PNG_CONTENT_TYPE = "image/png"
+SVG_CONTENT_TYPE = "image/svg+xml"
+
+
+def png_key(code: str) -> str:
+    return f"qr/{code}.png"
+
+
+def svg_key(code: str) -> str:
+    return f"qr/{code}.svg"
+
+
+def stored_objects(status: EffectStatusModel | None) -> tuple[str, str] | None:
+    """The (png, svg) keys the status says exist, or None while there are none."""
+    detail = status.detail.as_dict() if status is not None and status.detail else {}
+    if "png_key" not in detail or "svg_key" not in detail:
+        return None
+    return str(detail["png_key"]), str(detail["svg_key"])
+
+
+def ready_images(status: EffectStatusModel | None, created_at: str) -> tuple[str, str] | None:
+    """The (png, svg) keys of the images of the link created at `created_at`, once they exist.
+
+    A status left by an earlier link with the same code (deleted, then the alias taken again)
+    reflects a version older than this link's creation, so it does not count.
+    """
+    if status is None or (status.version or "") < created_at:
+        return None
+    return stored_objects(status)
+
+
+@cache
+def _s3() -> Any:
+    return boto3.client("s3")
+
+
+def render_png(text: str) -> bytes:
+    buffer = io.BytesIO()
+    qrcode.make(text, image_factory=PyPNGImage).save(buffer)
+    return buffer.getvalue()
+
+
+def render_svg(text: str) -> bytes:
+    image = qrcode.make(text, image_factory=SvgPathImage)
+    return bytes(image.to_string(encoding="utf-8"))
+
+
+def _write_objects(code: str, short_url: str) -> dict[str, str]:
+    bucket = settings.qr_bucket_name()
+    _s3().put_object(
+        Bucket=bucket, Key=png_key(code), Body=render_png(short_url), ContentType=PNG_CONTENT_TYPE
+    )
+    _s3().put_object(
+        Bucket=bucket, Key=svg_key(code), Body=render_svg(short_url), ContentType=SVG_CONTENT_TYPE
+    )
+    return {"png_key": png_key(code), "svg_key": svg_key(code)}
+
+
+def _remove_objects(code: str) -> None:
+    _s3().delete_objects(
+        Bucket=settings.qr_bucket_name(),
+        Delete={"Objects": [{"Key": png_key(code)}, {"Key": svg_key(code)}], "Quiet": True},
+    )
+
+
+def _publish(event: LinkEvent) -> dict[str, Any]:
+    code = event.link.code
+    status = effects.current(code, EFFECT)
+    existing = stored_objects(status)
+    if existing is not None:
+        return {"png_key": existing[0], "svg_key": existing[1]}
+    written = _write_objects(code, event.link.short_url)
+    if effects.deleted_after(effects.current(code, EFFECT), event):
+        # The link was deleted while we wrote: its removal may have run before our write.
+        _remove_objects(code)
+        return {"state": "skipped"}
+    return written
+
+
+def _withdraw(event: LinkEvent) -> dict[str, Any]:
+    code, detail = event.link.code, {"deleted": True}
+    # Recorded first, so that a concurrent write of this link sees it (see _publish).
+    recorded = effects.record_done(
+        code, EFFECT, event_id=event.id, version=effects.version_of(event), detail=detail
+    )
+    if not recorded:
+        # A link created again with this code is already handled: its images must stay.
+        return {"state": "skipped"}
+    _remove_objects(code)
+    return detail
+
+
+def apply_qr(event: LinkEvent) -> dict[str, Any]:
+    """Bring the QR objects in line with the event's change; the detail for the status."""
+    if event.type == "link.deleted":
+        return _withdraw(event)
+    return _publish(event)

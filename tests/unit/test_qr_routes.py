@@ -1,0 +1,77 @@
+"""GET /links/{code}/qr: 202 until the QR consumer has made the images, then their URLs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+import requests
+
+from tests.unit.consumer_events import Handler, load_handler, published_events, sqs_event
+
+pytest_plugins = ["tests.unit.consumers_fixtures"]
+
+
+@pytest.fixture
+def qr_consumer(qr_bucket: str) -> Handler:
+    return load_handler("qr")
+
+
+def publish_to(consumer: Handler, context: object) -> None:
+    """Run the consumer on every link event written so far, as the pipeline would."""
+    response = consumer(sqs_event(*published_events(os.environ["LINKS_TABLE_NAME"])), context)
+    assert response["batchItemFailures"] == []
+
+
+def test_pending_with_retry_after_until_the_images_exist_then_their_urls(
+    api, qr_consumer, lambda_context
+):
+    assert (
+        api("POST", "/links", body={"url": "https://example.com/x", "alias": "qr-me"}).status == 201
+    )
+
+    pending = api("GET", "/links/qr-me/qr")
+    assert pending.status == 202
+    assert pending.json() == {"status": "pending"}
+    assert int(pending.headers["retry-after"]) > 0
+
+    publish_to(qr_consumer, lambda_context)
+    ready = api("GET", "/links/qr-me/qr")
+
+    assert ready.status == 200
+    body = ready.json()
+    assert body["status"] == "ready"
+    png = requests.get(body["png_url"], timeout=10)
+    assert png.headers["Content-Type"] == "image/png"
+    decoded = subprocess.run(
+        ["zbarimg", "--raw", "-q", "-"], input=png.content, capture_output=True, check=True
+    )
+    assert decoded.stdout.decode().strip() == "https://sho.rt/qr-me"
+    assert requests.get(body["svg_url"], timeout=10).content.lstrip().startswith(b"<svg")
+
+
+def test_unknown_and_other_owners_links_are_not_found(api, qr_consumer, lambda_context):
+    assert (
+        api("POST", "/links", body={"url": "https://example.com/x", "alias": "mine"}).status == 201
+    )
+    publish_to(qr_consumer, lambda_context)
+
+    for answer in (api("GET", "/links/mine/qr", owner="bob"), api("GET", "/links/nope/qr")):
+        assert answer.status == 404
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["status"] == 404
+
+
+def test_a_new_link_on_a_deleted_alias_waits_for_its_own_images(api, qr_consumer, lambda_context):
+    first = {"url": "https://example.com/1", "alias": "again"}
+    assert api("POST", "/links", body=first).status == 201
+    publish_to(qr_consumer, lambda_context)
+    assert api("DELETE", "/links/again").status == 204
+    assert api("POST", "/links", body={**first, "url": "https://example.com/2"}).status == 201
+
+    # The first link's images still exist, but they are not this link's.
+    assert api("GET", "/links/again/qr").status == 202
+
+    publish_to(qr_consumer, lambda_context)  # its deletion, then the new link (and a duplicate)
+    assert api("GET", "/links/again/qr").status == 200
