@@ -1,0 +1,258 @@
+"""The REST API: the authorizer, the management API and the redirect (the synchronous path)."""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.data import Buckets, Tables
+from infra.functions import FunctionFactory
+from infra.logical_ids import pin_logical_id
+from infra.nag import acknowledge
+from infra.short_url import ShortBaseUrl
+
+# Every management route and its methods: all served by the api function behind the authorizer.
+MANAGEMENT_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("/links", ("GET", "POST")),
+    ("/links/{code}", ("GET", "PATCH", "DELETE")),
+    ("/links/{code}/qr", ("GET",)),
+    ("/webhooks", ("GET", "POST")),
+    ("/webhooks/{id}", ("DELETE",)),
+    ("/webhooks/{id}/deliveries", ("GET",)),
+    ("/stats", ("GET",)),
+)
+OPENAPI_PATH = "/openapi.json"
+REDIRECT_PATH = "/{code}"
+AUTHORIZER_CACHE_TTL = Duration.minutes(5)
+
+PROBLEM_TYPE_BASE = "https://shortener.dev/problems/"
+# API Gateway's own message, as a JSON string.
+GATEWAY_MESSAGE = "$context.error.messageString"
+
+
+class GatewayProblem(NamedTuple):
+    """An error API Gateway answers itself, shaped like the functions' RFC 9457 problems."""
+
+    response_type: apigw.ResponseType
+    status: int | None  # None: keep API Gateway's status (the catch-all responses)
+    title: str
+    detail: str  # a JSON value in the response template
+
+    def template(self) -> str:
+        # The slug follows shortener.problems.Problem: the title, lower case, hyphenated.
+        slug = self.title.lower().replace(" ", "-")
+        members = {"type": f'"{PROBLEM_TYPE_BASE}{slug}"', "title": f'"{self.title}"'}
+        if self.status is not None:
+            members["status"] = str(self.status)
+        members["detail"] = self.detail
+        return "{" + ", ".join(f'"{key}": {value}' for key, value in members.items()) + "}"
+
+
+_RT = apigw.ResponseType
+GATEWAY_PROBLEMS = (
+    GatewayProblem(_RT.UNAUTHORIZED, 401, "Unauthorized", '"missing or invalid API key"'),
+    GatewayProblem(_RT.ACCESS_DENIED, 403, "Forbidden", '"this API key may not call this route"'),
+    # API Gateway answers an unknown route with 403 "Missing Authentication Token".
+    GatewayProblem(_RT.MISSING_AUTHENTICATION_TOKEN, 404, "Not Found", '"no such route"'),
+    GatewayProblem(_RT.THROTTLED, 429, "Too Many Requests", GATEWAY_MESSAGE),
+    GatewayProblem(_RT.REQUEST_TOO_LARGE, 413, "Content Too Large", GATEWAY_MESSAGE),
+    GatewayProblem(_RT.INTEGRATION_FAILURE, 502, "Bad Gateway", GATEWAY_MESSAGE),
+    GatewayProblem(_RT.INTEGRATION_TIMEOUT, 504, "Gateway Timeout", GATEWAY_MESSAGE),
+    GatewayProblem(_RT.AUTHORIZER_FAILURE, 500, "Internal Server Error", GATEWAY_MESSAGE),
+    GatewayProblem(_RT.DEFAULT_4_XX, None, "Client Error", GATEWAY_MESSAGE),
+    GatewayProblem(_RT.DEFAULT_5_XX, None, "Server Error", GATEWAY_MESSAGE),
+)
+
+
+class ShortenerApi(Construct):
+    """API Gateway REST API with explicit routes, a cached TOKEN authorizer and access logs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: FunctionFactory,
+        tables: Tables,
+        buckets: Buckets,
+        short_base_url: ShortBaseUrl,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.authorizer_function = functions.create(
+            self, "authorizer", {"KEYS_TABLE_NAME": tables.keys.table_name}
+        )
+        self.authorizer_function.grant_get_item(tables.keys)
+
+        self.api_function = functions.create(
+            self,
+            "api",
+            {
+                "LINKS_TABLE_NAME": tables.links.table_name,
+                "KEYS_TABLE_NAME": tables.keys.table_name,
+                "WEBHOOKS_TABLE_NAME": tables.webhooks.table_name,
+                "IDEMPOTENCY_TABLE_NAME": tables.idempotency.table_name,
+                "QR_BUCKET_NAME": buckets.qr.bucket_name,
+                "SHORT_BASE_URL_PARAMETER": short_base_url.parameter_name,
+                "ALLOW_LOOPBACK_WEBHOOKS": config.allow_loopback_webhooks,
+            },
+        )
+        self.api_function.grant_read_write_data(tables.links)
+        self.api_function.grant_read_data(tables.keys)
+        self.api_function.grant_read_write_data(tables.webhooks)
+        self.api_function.grant_read_write_data(tables.idempotency)
+        short_base_url.grant_read(self.api_function)
+        # Presigned GET URLs of the QR images are only as good as the signer's own access.
+        self.api_function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[buckets.qr.arn_for_objects("*")]
+            )
+        )
+        acknowledge(
+            self.api_function,
+            "AwsSolutions-IAM5[Resource::<QrBucket.Arn>/*]",
+            "QR object keys are derived from link codes created at run time; the grant is "
+            "s3:GetObject only, on this one bucket.",
+        )
+
+        self.redirect_function = functions.create(
+            self, "redirect", {"LINKS_TABLE_NAME": tables.links.table_name}
+        )
+        self.redirect_function.grant_get_item(tables.links)
+
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=config.resource_prefix,
+            description=f"Shortener API ({config.stage})",
+            # CloudFront is the edge; an edge-optimized API would put a second one behind it.
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Execution logging needs the account-wide CloudWatch role; CDK keeps it on delete.
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.stage,
+                throttling_rate_limit=config.throttle_rate_limit,
+                throttling_burst_limit=config.throttle_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=_access_log_format(),
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                metrics_enabled=True,
+                data_trace_enabled=False,
+            ),
+        )
+        pin_logical_id(self.rest_api, "Api")
+        # The stack exports the URL as `ApiUrl`; RestApi's own `Endpoint` output would repeat it.
+        self.rest_api.node.try_remove_child("Endpoint")
+        self.stage = self.rest_api.deployment_stage
+        self._add_gateway_problems()
+
+        self.authorizer = apigw.TokenAuthorizer(
+            self,
+            "TokenAuthorizer",
+            handler=self.authorizer_function.function,
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            results_cache_ttl=AUTHORIZER_CACHE_TTL,
+        )
+        api_integration = apigw.LambdaIntegration(
+            self.api_function.function, allow_test_invoke=False
+        )
+        for path, methods in MANAGEMENT_ROUTES:
+            resource = self.rest_api.root.resource_for_path(path)
+            for method in methods:
+                resource.add_method(method, api_integration, authorizer=self.authorizer)
+
+        public_methods = [
+            self.rest_api.root.resource_for_path(OPENAPI_PATH).add_method("GET", api_integration),
+            self.rest_api.root.resource_for_path(REDIRECT_PATH).add_method(
+                "GET",
+                apigw.LambdaIntegration(self.redirect_function.function, allow_test_invoke=False),
+            ),
+        ]
+        self._acknowledge_design(public_methods)
+
+    def _add_gateway_problems(self) -> None:
+        for problem in GATEWAY_PROBLEMS:
+            self.rest_api.add_gateway_response(
+                f"{problem.title.replace(' ', '')}Problem",
+                type=problem.response_type,
+                status_code=None if problem.status is None else str(problem.status),
+                response_headers={"Content-Type": "'application/problem+json'"},
+                templates={"application/json": problem.template()},
+            )
+
+    def _acknowledge_design(self, public_methods: list[apigw.Method]) -> None:
+        for method in public_methods:
+            acknowledge(
+                method,
+                "AwsSolutions-APIG4",
+                "Public by contract (DESIGN section 4): GET /{code} is the redirect anyone may "
+                "follow and GET /openapi.json documents the API; every other route has the "
+                "Lambda TOKEN authorizer.",
+            )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-COG4",
+            "Callers authenticate with API keys issued by `ops keys create` (DESIGN section 4), "
+            "checked by the Lambda TOKEN authorizer; there are no Cognito users.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "The api function validates every request (Powertools + pydantic) and answers RFC "
+            "9457 problems; a gateway validator would answer in its own format instead.",
+        )
+        acknowledge(
+            self.stage,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL in the stack: the stage throttles per the stage config, CloudFront "
+            "is the public entry point, and an ACL (rules, cost) is chosen per account.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-wide API Gateway logging role uses the AWS policy made for it: it must "
+            "create and write the execution log groups of every API in the region.",
+        )
+
+
+def _access_log_format() -> apigw.AccessLogFormat:
+    """One JSON line per request, with the caller's key id and the latencies operators need."""
+    field = apigw.AccessLogField
+    return apigw.AccessLogFormat.custom(
+        json.dumps(
+            {
+                "requestId": field.context_request_id(),
+                "extendedRequestId": field.context_extended_request_id(),
+                "requestTime": field.context_request_time(),
+                "ip": field.context_identity_source_ip(),
+                "httpMethod": field.context_http_method(),
+                "resourcePath": field.context_resource_path(),
+                "path": field.context_path(),
+                "status": field.context_status(),
+                "protocol": field.context_protocol(),
+                "responseLength": field.context_response_length(),
+                "responseLatency": field.context_response_latency(),
+                "integrationLatency": field.context_integration_latency(),
+                "keyId": field.context_authorizer_principal_id(),
+                "authorizerError": field.context_authorizer_error(),
+                "errorMessage": field.context_error_message(),
+                "xrayTraceId": field.context_xray_trace_id(),
+            }
+        )
+    )

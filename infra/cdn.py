@@ -1,0 +1,92 @@
+"""CloudFront in front of the API: redirects cached at the edge, everything else passed through."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.logical_ids import pin_logical_id
+from infra.nag import acknowledge
+
+# Path patterns of the management API: never cached, every method, the caller's headers.
+UNCACHED_PATHS = ("/links*", "/webhooks*", "/stats*", "/openapi.json")
+
+
+class Cdn(Construct):
+    """The public entry point; the default behaviour is the redirect, `GET /{code}`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        rest_api: apigw.RestApi,
+        access_logs: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        ttl = Duration.seconds(config.redirect_cache_ttl_seconds)
+        # A redirect depends on its path alone: no header, cookie or query string in the key,
+        # so every viewer shares one cached answer per code (the cdn consumer invalidates it).
+        redirect_cache = cloudfront.CachePolicy(
+            self,
+            "RedirectCachePolicy",
+            comment="Shortener redirects: keyed on the path only",
+            default_ttl=ttl,
+            max_ttl=ttl,
+            min_ttl=Duration.seconds(0),
+            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+        )
+        # The stage is known: a literal path instead of one cut out of the API's URL.
+        origin = origins.RestApiOrigin(rest_api, origin_path=f"/{config.stage}")
+        management = cloudfront.BehaviorOptions(
+            origin=origin,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            # Forwards Authorization (allowed with caching off); Host must stay API Gateway's.
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            # A redirect to https would turn a POST into a GET: refuse plain http instead.
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"Shortener ({config.stage})",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origin,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+                cache_policy=redirect_cache,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            ),
+            additional_behaviors=dict.fromkeys(UNCACHED_PATHS, management),
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            enable_logging=True,
+            log_bucket=access_logs,
+            log_file_prefix="cloudfront/",
+        )
+        pin_logical_id(self.distribution, "Distribution")
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR4",
+            "The distribution serves the default *.cloudfront.net certificate, whose viewer TLS "
+            "policy CloudFront fixes; TLSv1.2_2021 comes with a custom domain and certificate.",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR1",
+            "Short links are meant to be followed from anywhere: no geographic restriction.",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR2",
+            "No WAF web ACL in the stack (it must live in us-east-1 and is chosen per account); "
+            "the API stage throttles requests and management routes require an API key.",
+        )

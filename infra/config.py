@@ -1,0 +1,148 @@
+"""Stage settings read from CDK context (cdk.json, overridable with `-c key=value`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+from constructs import Node
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = REPO_ROOT / "cdk.json"
+STAGES = ("dev", "prod")
+
+# CloudWatch Logs accepts only these retention periods.
+_RETENTION_BY_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def load_cdk_context(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """cdk.json's context with `overrides` on top: what the CDK CLI hands an app.
+
+    `App()` built from Python (tests, tools) does not read cdk.json itself; passing this as its
+    context builds the same app the CLI builds. Under the CLI its own context wins anyway.
+    """
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return {**context, **(overrides or {})}
+
+
+def _as_bool(value: Any) -> bool:
+    # `-c local=true` arrives as a string, cdk.json's `false` as a JSON boolean.
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def _as_delays(value: Any) -> tuple[int, ...]:
+    delays = json.loads(value) if isinstance(value, str) else value
+    return tuple(int(delay) for delay in delays)
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str
+    local: bool
+    short_base_url: str
+    alarm_email: str
+    email_sender: str
+    redirect_cache_ttl_seconds: int
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    retain_data: bool
+    log_retention_days: int
+    webhook_retry_delays_seconds: tuple[int, ...]
+
+    @classmethod
+    def from_node(cls, node: Node) -> StageConfig:
+        """The settings of the stage the context selects (`stage`, default dev)."""
+
+        def context(key: str, default: Any = None) -> Any:
+            value = node.try_get_context(key)
+            return default if value is None else value
+
+        stage = str(context("stage", "dev"))
+        if stage not in STAGES:
+            raise ValueError(f"context stage must be one of {STAGES}, not {stage!r}")
+        stages = context("stages", {})
+        if isinstance(stages, str):
+            stages = json.loads(stages)
+        settings = stages[stage]
+        local = _as_bool(context("local", False))
+        delays_key = (
+            "local_webhook_retry_delays_seconds" if local else "webhook_retry_delays_seconds"
+        )
+        return cls(
+            stage=stage,
+            local=local,
+            short_base_url=str(context("short_base_url", "")).rstrip("/"),
+            alarm_email=str(context("alarm_email", "")),
+            email_sender=str(context("email_sender", "no-reply@example.com")),
+            redirect_cache_ttl_seconds=int(settings["redirect_cache_ttl_seconds"]),
+            throttle_rate_limit=float(settings["throttle_rate_limit"]),
+            throttle_burst_limit=int(settings["throttle_burst_limit"]),
+            retain_data=_as_bool(settings["retain_data"]),
+            log_retention_days=int(settings["log_retention_days"]),
+            webhook_retry_delays_seconds=_as_delays(context(delays_key)),
+        )
+
+    def __post_init__(self) -> None:
+        if self.log_retention_days not in _RETENTION_BY_DAYS:
+            raise ValueError(
+                f"log_retention_days {self.log_retention_days} is not one CloudWatch accepts: "
+                f"{sorted(_RETENTION_BY_DAYS)}"
+            )
+
+    @property
+    def stack_name(self) -> str:
+        return f"Shortener-{self.stage}"
+
+    @property
+    def resource_prefix(self) -> str:
+        """Prefix of the physical names we choose (bus, rules, alarms): one set per stage."""
+        return f"shortener-{self.stage}"
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """Data stores (tables, buckets, logs): kept in prod, removed with a dev stack."""
+        return RemovalPolicy.RETAIN if self.retain_data else RemovalPolicy.DESTROY
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION_BY_DAYS[self.log_retention_days]
+
+    @property
+    def allow_loopback_webhooks(self) -> str:
+        """ALLOW_LOOPBACK_WEBHOOKS: only a stack made for the local cloud may call 127.0.0.1."""
+        return "true" if self.local else "false"
+
+    @property
+    def short_base_url_parameter_name(self) -> str:
+        """Fixed, not generated: functions get the name before the distribution exists."""
+        return f"/shortener/{self.stage}/short-base-url"

@@ -1,0 +1,118 @@
+"""The Shortener stack: the constructs of each concern, wired together, and its outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import App, CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.api import ShortenerApi
+from infra.cdn import Cdn
+from infra.config import StageConfig, load_cdk_context
+from infra.consumers import SideEffects
+from infra.data import Buckets, Tables
+from infra.functions import FunctionFactory
+from infra.layers import SharedLayers
+from infra.monitoring import Monitoring
+from infra.nag import add_nag_checks
+from infra.pipeline import EventPipeline
+from infra.short_url import ShortBaseUrl
+
+
+class ShortenerStack(Stack):
+    def __init__(self, scope: Construct, config: StageConfig) -> None:
+        super().__init__(
+            scope,
+            config.stack_name,
+            description=f"Shortener ({config.stage}): serverless URL shortener",
+            termination_protection=config.retain_data,
+        )
+        self.config = config
+        Tags.of(self).add("project", "shortener")
+        Tags.of(self).add("stage", config.stage)
+
+        self.tables = Tables(self, "Data", config=config)
+        self.buckets = Buckets(self, "Storage", config=config)
+        functions = FunctionFactory(config, SharedLayers(self, "Layers"))
+        self.short_base_url = ShortBaseUrl(self, "ShortBaseUrlSetting", config=config)
+
+        self.api = ShortenerApi(
+            self,
+            "Api",
+            config=config,
+            functions=functions,
+            tables=self.tables,
+            buckets=self.buckets,
+            short_base_url=self.short_base_url,
+        )
+        self.cdn = Cdn(
+            self,
+            "Cdn",
+            config=config,
+            rest_api=self.api.rest_api,
+            access_logs=self.buckets.access_logs,
+        )
+        distribution = self.cdn.distribution
+        short_base_url = config.short_base_url or f"https://{distribution.distribution_domain_name}"
+        self.short_base_url.publish(short_base_url)
+
+        self.pipeline = EventPipeline(
+            self,
+            "Events",
+            config=config,
+            functions=functions,
+            tables=self.tables,
+            short_base_url=self.short_base_url,
+        )
+        self.side_effects = SideEffects(
+            self,
+            "SideEffects",
+            config=config,
+            functions=functions,
+            tables=self.tables,
+            buckets=self.buckets,
+            bus=self.pipeline.bus,
+            distribution=distribution,
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            api=self.api,
+            pipeline=self.pipeline,
+            side_effects=self.side_effects,
+        )
+
+        outputs = {
+            "ApiUrl": self.api.rest_api.url,
+            "ShortBaseUrl": short_base_url,
+            "DistributionId": distribution.distribution_id,
+            "DistributionDomainName": distribution.distribution_domain_name,
+            "LinksTableName": self.tables.links.table_name,
+            "KeysTableName": self.tables.keys.table_name,
+            "WebhooksTableName": self.tables.webhooks.table_name,
+            "IdempotencyTableName": self.tables.idempotency.table_name,
+            "EventBusName": self.pipeline.bus.event_bus_name,
+            "EventArchiveName": self.pipeline.archive.archive_name,
+            "QrBucketName": self.buckets.qr.bucket_name,
+            "AlarmTopicArn": self.monitoring.topic.topic_arn,
+            "DashboardName": self.monitoring.dashboard.dashboard_name,
+        }
+        for output_id, value in outputs.items():
+            CfnOutput(self, output_id, value=value)
+
+
+def build_app(
+    context: dict[str, Any] | None = None, *, outdir: str | None = None, nag: bool = True
+) -> tuple[App, ShortenerStack]:
+    """The app `cdk synth` builds: cdk.json's context (the CLI's own wins), one stack, cdk-nag.
+
+    Tests pass `load_cdk_context(overrides)` and `nag=False` to collect findings themselves
+    instead of failing at synthesis.
+    """
+    app = App(context=context if context is not None else load_cdk_context(), outdir=outdir)
+    stack = ShortenerStack(app, StageConfig.from_node(app.node))
+    if nag:
+        add_nag_checks(app)
+    return app, stack

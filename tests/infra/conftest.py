@@ -1,0 +1,33 @@
+"""One synthesis per stage for the whole session: building the app is the slow part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Template
+from stack_template import PROD_ALARM_EMAIL, StackTemplate
+
+from infra.config import load_cdk_context
+from infra.stack import build_app
+
+
+def _synthesize(outdir: Path, **overrides: str) -> StackTemplate:
+    # nag=False: the tests collect cdk-nag's findings themselves instead of failing synthesis.
+    _, stack = build_app(load_cdk_context(overrides), outdir=str(outdir), nag=False)
+    template = Template.from_stack(stack)
+    return StackTemplate(stack, template, outdir / f"{stack.stack_name}.template.json")
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> StackTemplate:
+    """The stack as `make synth` builds it (cdk.json's context, dev stage)."""
+    return _synthesize(tmp_path_factory.mktemp("cdk-dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> StackTemplate:
+    """`-c stage=prod -c alarm_email=...`: what changes for production."""
+    return _synthesize(
+        tmp_path_factory.mktemp("cdk-prod"), stage="prod", alarm_email=PROD_ALARM_EMAIL
+    )

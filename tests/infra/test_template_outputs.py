@@ -1,0 +1,55 @@
+"""What `describe-stacks` shows: the outputs the ops CLI, the local cloud and users read."""
+
+from __future__ import annotations
+
+from stack_template import StackTemplate
+
+OUTPUTS = {
+    "ApiUrl",
+    "ShortBaseUrl",
+    "DistributionId",
+    "DistributionDomainName",
+    "LinksTableName",
+    "KeysTableName",
+    "WebhooksTableName",
+    "IdempotencyTableName",
+    "EventBusName",
+    "EventArchiveName",
+    "QrBucketName",
+    "AlarmTopicArn",
+    "DashboardName",
+}
+DISTRIBUTION_URL = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["Distribution", "DomainName"]}]]}
+
+
+def _outputs(synth: StackTemplate) -> dict:
+    return {k: v["Value"] for k, v in synth.json["Outputs"].items()}
+
+
+def test_stack_has_exactly_the_documented_outputs(dev: StackTemplate) -> None:
+    assert set(_outputs(dev)) == OUTPUTS
+    assert dev.stack.stack_name == "Shortener-dev"
+
+
+def test_outputs_name_the_stack_resources(dev: StackTemplate) -> None:
+    outputs = _outputs(dev)
+    for table in ("Links", "Keys", "Webhooks", "Idempotency"):
+        assert outputs[f"{table}TableName"] == {"Ref": f"{table}Table"}
+    assert outputs["EventBusName"] == {"Ref": "EventBus"}
+    assert outputs["EventArchiveName"] == {"Ref": "EventArchive"}
+    assert outputs["QrBucketName"] == {"Ref": "QrBucket"}
+    assert outputs["DistributionId"] == {"Ref": "Distribution"}
+    assert outputs["AlarmTopicArn"] == {"Ref": "AlarmTopic"}
+    assert outputs["DashboardName"] == {"Ref": "Dashboard"}
+
+
+def test_short_links_default_to_the_distribution_domain(dev: StackTemplate) -> None:
+    assert _outputs(dev)["ShortBaseUrl"] == DISTRIBUTION_URL
+    parameter = dev.props("ShortBaseUrlParameter")
+    assert parameter["Name"] == "/shortener/dev/short-base-url"
+    assert parameter["Type"] == "String"
+    assert parameter["Value"] == DISTRIBUTION_URL
+    # Functions are told where to look, not the value (the domain depends on them).
+    for name in ("api", "enrich"):
+        variables = dev.function(name)["Environment"]["Variables"]
+        assert variables["SHORT_BASE_URL_PARAMETER"] == "/shortener/dev/short-base-url"
