@@ -124,7 +124,13 @@ class ShortenerApi(Construct):
         )
 
         self.redirect_function = functions.create(
-            self, "redirect", {"LINKS_TABLE_NAME": tables.links.table_name}
+            self,
+            "redirect",
+            {
+                "LINKS_TABLE_NAME": tables.links.table_name,
+                # What the redirect tells CloudFront to cache, so a stage's TTL holds end to end.
+                "REDIRECT_CACHE_TTL_SECONDS": str(config.redirect_cache_ttl_seconds),
+            },
         )
         self.redirect_function.grant_get_item(tables.links)
 
