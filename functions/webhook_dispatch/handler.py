@@ -1,7 +1,6 @@
-"""Placeholder until the function's issue lands."""
+"""Webhooks consumer: each link event becomes one queued delivery per subscribed endpoint."""
 
-from typing import Any
+from shortener.consumers.runner import LinkEventConsumer
+from shortener.webhooks.dispatch import dispatch
 
-
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("webhook_dispatch")
+handler = LinkEventConsumer("webhooks", dispatch).lambda_handler()
