@@ -1,7 +1,126 @@
-"""Routes of the management API for links (placeholder router until its issue lands)."""
+"""Routes of the management API for links: parse the request, call the link service."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+
+from shortener import settings
+from shortener.api.caller import current_owner
+from shortener.api.problem_responses import documented_responses
+from shortener.links import service
+from shortener.links.cursor import MAX_CURSOR_LENGTH
+from shortener.links.schemas import (
+    CreateLinkRequest,
+    Link,
+    LinkPage,
+    LinkWithEffects,
+    UpdateLinkRequest,
+)
 
 router = Router()
+
+TAGS = ["links"]
+CodeParameter = Annotated[str, Path(description="The link's short code")]
+
+
+def _own_hosts() -> set[str]:
+    """Every host name the shortener answers on, so that no link can point back at it."""
+    event = router.current_event
+    hosts = {
+        urlsplit(settings.short_base_url()).hostname or "",
+        (event.get("requestContext") or {}).get("domainName") or "",
+    }
+    host_header = event.headers.get("host")  # case-insensitive
+    if host_header:
+        hosts.add(urlsplit(f"//{host_header}").hostname or "")
+    return hosts
+
+
+@router.post(
+    "/links",
+    summary="Create a short link",
+    description="Answers as soon as the link is written; its side effects follow asynchronously.",
+    tags=TAGS,
+    status_code=201,
+    responses=documented_responses(
+        201, "The new link; `Location` names it", 400, 401, 409, 413, 415
+    ),
+)
+def create_link(
+    link: Annotated[CreateLinkRequest, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Retrying with the same key returns the first response (24 hours).",
+        ),
+    ] = None,
+) -> Response[Link]:
+    created = service.create_link(
+        current_owner(router),
+        link,
+        own_hosts=_own_hosts(),
+        idempotency_key=idempotency_key,
+        lambda_context=router.lambda_context,
+    )
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=created,
+        headers={"Location": f"/links/{created.code}"},
+    )
+
+
+@router.get(
+    "/links",
+    summary="List your links, newest first",
+    tags=TAGS,
+    responses=documented_responses(200, "A page of your links", 400, 401),
+)
+def list_links(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page"),
+    ] = None,
+) -> LinkPage:
+    return service.list_links(current_owner(router), limit, cursor)
+
+
+@router.get(
+    "/links/<code>",
+    summary="Get a link and the status of its side effects",
+    tags=TAGS,
+    responses=documented_responses(200, "The link and its side effects", 401, 404),
+)
+def get_link(code: CodeParameter) -> LinkWithEffects:
+    return service.get_link(current_owner(router), code)
+
+
+@router.patch(
+    "/links/<code>",
+    summary="Change where a link redirects, when it expires or how it redirects",
+    tags=TAGS,
+    responses=documented_responses(200, "The link as it is now", 400, 401, 404, 413, 415),
+)
+def update_link(code: CodeParameter, changes: Annotated[UpdateLinkRequest, Body()]) -> Link:
+    return service.update_link(current_owner(router), code, changes, own_hosts=_own_hosts())
+
+
+@router.delete(
+    "/links/<code>",
+    summary="Delete a link: its code stops redirecting",
+    tags=TAGS,
+    status_code=204,
+    responses=documented_responses(204, "Deleted", 401, 404),
+)
+def delete_link(code: CodeParameter) -> Response[None]:
+    service.delete_link(current_owner(router), code)
+    return Response(status_code=204, content_type=None, body=None)

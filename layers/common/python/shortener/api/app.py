@@ -1,0 +1,147 @@
+"""The management API: one Powertools resolver with every router, and one shape for every error.
+
+Errors of every kind, raised by any router, leave as RFC 9457 problems: a `Problem` as it is,
+Powertools' validation errors as 422 (400 for a body that is not JSON at all), an unknown route
+as 404 and anything unexpected as a 500 that is logged with its stack trace but never shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from shortener.api import links_routes, qr_routes, stats_routes, webhooks_routes
+from shortener.problems import PROBLEM_CONTENT_TYPE, Problem
+
+MAX_BODY_BYTES = 64 * 1024
+API_TITLE = "Shortener API"
+API_VERSION = "1.0.0"
+_VALUE_ERROR_PREFIX = "Value error, "
+
+logger = Logger(child=True)
+
+
+def parse_json_body(text: str) -> Any:
+    """The request body as JSON: too large is 413 and not JSON is 400, before any validation."""
+    if len(text.encode()) > MAX_BODY_BYTES:
+        raise Problem(413, f"the request body exceeds {MAX_BODY_BYTES} bytes", slug="too-large")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Problem(
+            400,
+            f"the request body is not valid JSON ({error.msg} at position {error.pos})",
+            slug="malformed-json",
+        ) from None
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+for routes in (
+    links_routes.router,
+    qr_routes.router,
+    stats_routes.router,
+    webhooks_routes.router,
+):
+    app.include_router(routes)
+
+
+def problem_response(problem: Problem) -> Response[str]:
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=problem.to_json(),
+        headers=problem.headers,
+    )
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    """One pydantic error as a problem's field error, without echoing the input back."""
+    location, *path = error.get("loc") or ("body",)
+    detail = str(error.get("msg", "is invalid")).removeprefix(_VALUE_ERROR_PREFIX)
+    if location == "body":
+        pointer = "#" + "".join(f"/{part}" for part in path)
+        return {"pointer": pointer, "detail": detail}
+    return {"parameter": ".".join(str(part) for part in path), "detail": detail}
+
+
+@app.exception_handler(Problem)
+def _answer_problem(problem: Problem) -> Response[str]:
+    return problem_response(problem)
+
+
+@app.exception_handler(RequestValidationError)
+def _answer_invalid_request(error: RequestValidationError) -> Response[str]:
+    errors = [_field_error(item) for item in error.errors()]
+    return problem_response(
+        Problem(
+            422,
+            "the request is not valid: see errors",
+            slug="validation-error",
+            title="Invalid request",
+            errors=errors,
+        )
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _answer_unsupported_content(_: RequestUnsupportedContentType) -> Response[str]:
+    return problem_response(Problem(415, "the request body must be application/json"))
+
+
+@app.not_found
+def _answer_no_route(_: NotFoundError) -> Response[str]:
+    return problem_response(Problem(404, "there is no such resource", slug="not-found"))
+
+
+@app.exception_handler(ServiceError)
+def _answer_service_error(error: ServiceError) -> Response[str]:
+    return problem_response(Problem(error.status_code, str(error.msg)))
+
+
+@app.exception_handler(Exception)
+def _answer_unexpected(_: Exception) -> Response[str]:
+    logger.exception("unexpected error")
+    return problem_response(Problem(500, "something went wrong on our side", slug="internal"))
+
+
+@cache
+def openapi_json() -> str:
+    """The OpenAPI document of every route, generated from the code (once per process)."""
+    # Imported here, not at the top: the OpenAPI models cost every cold start tens of
+    # milliseconds, and only this document needs them.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
+
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=(
+            "Short links over HTTPS. A request waits only for the link write; QR codes, "
+            "analytics, email, webhooks and CDN invalidation follow asynchronously. The short "
+            "links themselves redirect at `GET /{code}` (no key). Errors are RFC 9457 problem "
+            "details."
+        ),
+        tags=[Tag(name="links", description="Create, read, change and delete short links")],
+        security_schemes={
+            "apiKey": HTTPBearer(
+                description="`Authorization: Bearer shk_...`, from `ops keys create`"
+            )
+        },
+        security=[{"apiKey": []}],
+    )
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_json()
+    )

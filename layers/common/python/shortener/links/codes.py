@@ -1,0 +1,51 @@
+"""Short codes: generated at random, or chosen by the caller as an alias."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+ALPHABET = string.ascii_letters + string.digits
+CODE_LENGTH = 7
+ALIAS_PATTERN = r"^[A-Za-z0-9_-]{3,64}$"
+_ALIAS = re.compile(ALIAS_PATTERN)
+
+# Paths the API and its documentation live at (or may one day): a code there would shadow them.
+RESERVED_PATHS = frozenset(
+    {
+        "api",
+        "docs",
+        "favicon.ico",
+        "health",
+        "links",
+        "login",
+        "logout",
+        "openapi",
+        "openapi.json",
+        "redoc",
+        "robots.txt",
+        "static",
+        "stats",
+        "swagger",
+        "webhooks",
+        "well-known",
+        ".well-known",
+    }
+)
+
+
+def is_reserved(code: str) -> bool:
+    return code.lower() in RESERVED_PATHS
+
+
+def is_valid_alias(alias: str) -> bool:
+    return _ALIAS.fullmatch(alias) is not None
+
+
+def new_code() -> str:
+    """A fresh code from a cryptographic generator: 62^7 (about 3.5e12) possibilities."""
+    while True:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        if not is_reserved(code):  # "swagger" is seven letters long
+            return code

@@ -1,0 +1,42 @@
+"""Opaque page cursors: the base64url of DynamoDB's LastEvaluatedKey, checked on the way back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from shortener.links.store import LinkKey
+from shortener.problems import Problem
+
+# The by_owner index's key plus the table's key: exactly what DynamoDB hands back.
+_KEY_ATTRIBUTES = frozenset({"pk", "sk", "owner", "created_at"})
+MAX_CURSOR_LENGTH = 1024
+
+
+def encode_cursor(key: LinkKey) -> str:
+    text = json.dumps(key, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def _is_string_value(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+
+
+def decode_cursor(cursor: str, owner: str) -> LinkKey:
+    """The start key a cursor stands for; it must be one of this owner's pages."""
+    invalid = Problem(400, "the cursor is not one this API gave you", slug="invalid-cursor")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeEncodeError, binascii.Error):
+        raise invalid from None
+    if (
+        not isinstance(key, dict)
+        or set(key) != _KEY_ATTRIBUTES
+        or not all(_is_string_value(value) for value in key.values())
+        or key["owner"]["S"] != owner
+    ):
+        raise invalid
+    return key
