@@ -44,6 +44,8 @@ def _record_qr_done(code: str, version: str) -> None:
         attempts=1,
         updated_at=now_iso(),
         version=version,
+        # What the QR consumer records while both images exist.
+        detail={"png_key": f"qr/{code}.png", "svg_key": f"qr/{code}.svg"},
     ).save()
 
 

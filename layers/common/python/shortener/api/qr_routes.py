@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 from shortener import effects, settings
 from shortener.api.caller import current_owner
 from shortener.api.problem_responses import problem_responses
-from shortener.consumers.qr import EFFECT, ready_images
 from shortener.links import store
 from shortener.problems import not_found
+from shortener.qr_status import EFFECT, ready_images
 
 router = Router()
 

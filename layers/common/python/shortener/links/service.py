@@ -39,6 +39,7 @@ from shortener.links.schemas import (
 from shortener.links.validation import ensure_not_self_referencing
 from shortener.models import LINK_SK, EffectStatusModel, LinkModel
 from shortener.problems import Problem, not_found
+from shortener.qr_status import ready_images
 
 QR_EFFECT = "qr"
 CODE_ATTEMPTS = 5
@@ -56,12 +57,6 @@ _idempotency_config = IdempotencyConfig(
 )
 
 
-def _qr_ready(link: LinkModel, qr: EffectStatusModel | None) -> bool:
-    # A status left by an earlier link with the same code (deleted, then the alias reused)
-    # reflects a version older than this link's creation, so it does not count.
-    return qr is not None and qr.state == "done" and (qr.version or "") >= link.created_at
-
-
 def to_link(link: LinkModel, qr: EffectStatusModel | None, short_base_url: str) -> Link:
     return Link.model_validate(
         {
@@ -73,7 +68,7 @@ def to_link(link: LinkModel, qr: EffectStatusModel | None, short_base_url: str) 
             "expires_at": link.expires_at,
             "redirect_type": int(link.redirect_type),
             "qr": {
-                "status": "ready" if _qr_ready(link, qr) else "pending",
+                "status": "ready" if ready_images(qr, link.created_at) else "pending",
                 "href": f"/links/{link.code}/qr",
             },
         }
