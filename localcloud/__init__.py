@@ -1,0 +1,10 @@
+"""The local cloud: runs a synthesized CDK stack on an embedded moto, no Docker needed.
+
+See localcloud/README.md for how it works.
+"""
+
+from localcloud.cloud import LocalCloud
+from localcloud.synth import SynthError, synthesize
+from localcloud.workers import Invocation, InvocationReport
+
+__all__ = ["Invocation", "InvocationReport", "LocalCloud", "SynthError", "synthesize"]

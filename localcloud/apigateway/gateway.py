@@ -1,0 +1,117 @@
+"""One request through API Gateway: route, authorize, call the function, map the answer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from localcloud.apigateway.authorizers import AuthorizerRunner, method_arn
+from localcloud.apigateway.model import RestApiModel, Route
+from localcloud.apigateway.proxy import (
+    HttpRequest,
+    MalformedProxyResponse,
+    RequestInfo,
+    http_response,
+    proxy_event,
+)
+from localcloud.apigateway.responses import (
+    AUTHORIZER_CONFIGURATION_ERROR,
+    BAD_GATEWAY,
+    MISSING_AUTHENTICATION_TOKEN,
+    REQUEST_TOO_LARGE,
+    GatewayError,
+    HttpResponse,
+    gateway_response,
+)
+from localcloud.logs import LogSink
+from localcloud.workers import Invocation
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+LOCAL_STAGE = "$default"
+
+
+class ApiGateway:
+    def __init__(
+        self, api: RestApiModel, invoke: Callable[[str, Any], Invocation], logs: LogSink
+    ) -> None:
+        self.api = api
+        self._invoke = invoke
+        self._logs = logs
+        self._authorizers = AuthorizerRunner(invoke)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        routed = self._route(request, request_id)
+        if routed is None:
+            return self._error(MISSING_AUTHENTICATION_TOKEN, request_id, request.path)
+        route, info = routed
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return self._error(REQUEST_TOO_LARGE, request_id, request.path)
+        authorizer_context = None
+        if route.method.authorizer:
+            authorizer = self.api.authorizers.get(route.method.authorizer)
+            if authorizer is None:
+                return self._error(AUTHORIZER_CONFIGURATION_ERROR, request_id, request.path)
+            decision = self._authorizers.authorize(
+                authorizer,
+                request,
+                method_arn(self.api.api_id, info.stage, request.method, info.route_path),
+                lambda: _request_authorizer_event(request, route, self.api, info),
+                self.api.stage_variables,
+            )
+            if decision.error is not None:
+                return self._error(decision.error, request_id, request.path)
+            authorizer_context = decision.context
+        if route.method.mock is not None:
+            mock = route.method.mock
+            headers = [*mock.headers.items(), ("x-amzn-RequestId", request_id)]
+            return HttpResponse(mock.status_code, headers, mock.body.encode())
+        assert route.method.function is not None
+        event = proxy_event(request, route, self.api, info, authorizer_context)
+        invocation = self._invoke(route.method.function, event)
+        if invocation.error is not None:
+            return self._error(BAD_GATEWAY, request_id, request.path)
+        try:
+            return http_response(invocation.payload, request_id)
+        except MalformedProxyResponse as error:
+            self._logs.emit(
+                self.api.logical_id,
+                f"Execution failed due to configuration error: Malformed Lambda proxy response "
+                f"({error})",
+            )
+            return self._error(BAD_GATEWAY, request_id, request.path)
+
+    def clear_authorizer_cache(self) -> None:
+        self._authorizers.clear()
+
+    def _route(self, request: HttpRequest, request_id: str) -> tuple[Route, RequestInfo] | None:
+        """Served both at the root and under /{stage}: the stage prefix wins if it routes."""
+        stage = self.api.stage_name
+        if stage and (request.path == f"/{stage}" or request.path.startswith(f"/{stage}/")):
+            inner = request.path[len(stage) + 1 :] or "/"
+            route = self.api.match(inner, request.method)
+            if route is not None:
+                return route, RequestInfo(request_id, stage, request.path, inner)
+        route = self.api.match(request.path, request.method)
+        if route is None:
+            return None
+        return route, RequestInfo(request_id, stage or LOCAL_STAGE, request.path, request.path)
+
+    def _error(self, error: GatewayError, request_id: str, path: str) -> HttpResponse:
+        context = {
+            "requestId": request_id,
+            "stage": self.api.stage_name or LOCAL_STAGE,
+            "apiId": self.api.api_id,
+            "path": path,
+        }
+        return gateway_response(error, self.api.gateway_responses, context)
+
+
+def _request_authorizer_event(
+    request: HttpRequest, route: Route, api: RestApiModel, info: RequestInfo
+) -> dict[str, Any]:
+    event = proxy_event(request, route, api, info, authorizer=None)
+    for field in ("body", "isBase64Encoded"):
+        event.pop(field)
+    return event

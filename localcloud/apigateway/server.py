@@ -1,0 +1,108 @@
+"""The HTTP side: a threaded server on loopback that hands each request to the gateway."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from localcloud.apigateway.gateway import ApiGateway
+from localcloud.apigateway.proxy import HttpRequest
+from localcloud.apigateway.responses import JSON, HttpResponse
+from localcloud.logs import LogSink
+
+LOOPBACK = "127.0.0.1"
+INTERNAL_ERROR = b'{"message": "Internal server error"}'
+
+
+class ApiServer:
+    def __init__(self, gateway: ApiGateway, logs: LogSink, port: int) -> None:
+        self._gateway = gateway
+        self._logs = logs
+        self._server = _Server((LOOPBACK, port), _handler_class(gateway, logs))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="api-gateway", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHandler]:
+    source = gateway.api.logical_id
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "localcloud-apigateway"
+
+        def _serve(self) -> None:
+            started = time.perf_counter()
+            parts = urlsplit(self.path)
+            request = HttpRequest(
+                method=self.command,
+                path=parts.path or "/",
+                query=parts.query,
+                headers=list(self.headers.items()),
+                body=self._read_body(),
+                source_ip=self.client_address[0],
+            )
+            try:
+                response = gateway.handle(request)
+            except Exception:  # a bug here must answer like API Gateway, not drop the client
+                logs.emit(source, f"internal error: {traceback.format_exc()}")
+                response = HttpResponse(500, [("Content-Type", JSON)], INTERNAL_ERROR)
+            self._write(response)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logs.emit(source, f"{self.command} {self.path} {response.status} {elapsed_ms:.1f} ms")
+
+        def _read_body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                chunks: list[bytes] = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        self.rfile.readline()
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _write(self, response: HttpResponse) -> None:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Access lines go to the log sink instead (see _serve)."""
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    return Handler

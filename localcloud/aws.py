@@ -1,0 +1,133 @@
+"""The embedded AWS: moto's server on loopback, and boto3 clients that talk to it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from localcloud.names import REGION
+
+TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+LOOPBACK = "127.0.0.1"
+
+# Retries would hide a failing call behind seconds of back-off; the local cloud reports instead.
+CLIENT_CONFIG = Config(
+    retries={"max_attempts": 1},
+    max_pool_connections=64,
+    account_id_endpoint_mode="disabled",
+    connect_timeout=5,
+    read_timeout=60,
+)
+
+
+class MotoServer:
+    """moto's server, on a thread of this process, bound to loopback only.
+
+    Like moto's ThreadedMotoServer, with one change: DynamoDB requests run one at a time.
+    moto checks a condition and then writes, and snapshots whole tables to roll a transaction
+    back; concurrent requests (several function workers) could then both pass a condition,
+    lose each other's writes, or number two stream records alike. DynamoDB makes each request
+    atomic; so does this, for DynamoDB only: SQS long polls must not wait on it.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        self._requested_port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.endpoint = ""
+
+    def start(self) -> str:
+        # Werkzeug logs one line per request: noise next to the functions' logs.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        app = _AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            LOOPBACK, self._requested_port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="moto-server", daemon=True
+        )
+        self._thread.start()
+        self.endpoint = f"http://{LOOPBACK}:{self._server.server_port}"
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
+# moto's backends belong to the process, and so does the lock around their DynamoDB state.
+DYNAMODB_LOCK = threading.Lock()
+
+
+class _AtomicDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time, the response built inside the lock."""
+
+    _TARGET_PREFIX = "DynamoDB_"  # not "DynamoDBStreams_": stream reads need no lock
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(self._TARGET_PREFIX):
+            return self._app(environ, start_response)
+        with DYNAMODB_LOCK:
+            return list(self._app(environ, start_response))
+
+
+# A cheap read per service: the first request makes moto load that service (up to a second
+# for IAM's managed policies or SSM's public parameters), so it is worth doing ahead of time.
+_FIRST_CALLS = {
+    "dynamodb": "list_tables",
+    "dynamodbstreams": "list_streams",
+    "sqs": "list_queues",
+    "events": "list_event_buses",
+    "s3": "list_buckets",
+    "ssm": "describe_parameters",
+    "sesv2": "list_email_identities",
+    "sns": "list_topics",
+    "cloudfront": "list_distributions",
+    "logs": "describe_log_groups",
+    "cloudwatch": "list_dashboards",
+    "iam": "list_roles",
+    "cloudformation": "list_stacks",
+}
+
+
+def warm_up(clients: AwsClients) -> None:
+    """Load the services the local cloud uses into moto, and their clients into this process."""
+    for service, operation in _FIRST_CALLS.items():
+        getattr(clients(service), operation)()
+
+
+class AwsClients:
+    """One boto3 client per service against the moto endpoint, shared by every thread."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self._session = boto3.session.Session(region_name=REGION, **TEST_CREDENTIALS)
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(
+                    service, endpoint_url=self.endpoint, config=CLIENT_CONFIG
+                )
+            return self._clients[service]

@@ -1,0 +1,68 @@
+"""CloudFront, in moto: the distribution exists (invalidations work); it serves no traffic.
+
+moto has no cache, origin request or response headers policies: those get ids only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from localcloud.provisioning.base import ProvisionContext, Provisioned, pick, provisions, skipped
+from localcloud.template import Resource
+
+
+@provisions("AWS::CloudFront::Distribution")
+def distribution(
+    context: ProvisionContext, resource: Resource, props: dict[str, Any]
+) -> Provisioned:
+    config = props["DistributionConfig"]
+    default_behavior = config["DefaultCacheBehavior"]
+    behavior: dict[str, Any] = pick(default_behavior, "TargetOriginId", "ViewerProtocolPolicy")
+    if "CachePolicyId" in default_behavior:
+        behavior["CachePolicyId"] = default_behavior["CachePolicyId"]
+    else:
+        behavior["ForwardedValues"] = {"QueryString": False, "Cookies": {"Forward": "none"}}
+        behavior["MinTTL"] = 0
+    request = {
+        "CallerReference": f"{context.stack_name}/{resource.logical_id}",
+        "Origins": {
+            "Quantity": len(config["Origins"]),
+            "Items": [_origin(origin) for origin in config["Origins"]],
+        },
+        "DefaultCacheBehavior": behavior,
+        "Comment": config.get("Comment", ""),
+        "Enabled": bool(config.get("Enabled", True)),
+    }
+    created = context.aws("cloudfront").create_distribution(DistributionConfig=request)
+    distribution_id = created["Distribution"]["Id"]
+    attributes = {"Id": distribution_id, "DomainName": created["Distribution"]["DomainName"]}
+    return Provisioned(distribution_id, attributes, "moto", "metadata only, serves no traffic")
+
+
+@provisions(
+    "AWS::CloudFront::CachePolicy",
+    "AWS::CloudFront::OriginRequestPolicy",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+)
+def policy(context: ProvisionContext, resource: Resource, props: dict[str, Any]) -> Provisioned:
+    policy_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{context.stack_name}/{resource.logical_id}"))
+    return skipped(resource, policy_id, "moto has no CloudFront policies")
+
+
+def _origin(origin: dict[str, Any]) -> dict[str, Any]:
+    shaped: dict[str, Any] = {
+        "Id": origin["Id"],
+        "DomainName": origin["DomainName"],
+        "OriginPath": origin.get("OriginPath", ""),
+    }
+    custom = origin.get("CustomOriginConfig")
+    if custom is not None:
+        shaped["CustomOriginConfig"] = {
+            "HTTPPort": int(custom.get("HTTPPort", 80)),
+            "HTTPSPort": int(custom.get("HTTPSPort", 443)),
+            "OriginProtocolPolicy": custom.get("OriginProtocolPolicy", "https-only"),
+        }
+    else:
+        shaped["S3OriginConfig"] = {"OriginAccessIdentity": ""}
+    return shaped
