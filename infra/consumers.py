@@ -189,7 +189,6 @@ class SideEffects(Construct):
             function_name="webhook_deliver",
             functions=self._functions,
             environment={
-                "LINKS_TABLE_NAME": tables.links.table_name,
                 "WEBHOOKS_TABLE_NAME": tables.webhooks.table_name,
                 "WEBHOOK_RETRY_DELAYS": json.dumps(list(delays)),
                 "ALLOW_LOOPBACK_WEBHOOKS": self._config.allow_loopback_webhooks,
@@ -201,7 +200,6 @@ class SideEffects(Construct):
         )
         # The event source's consume grant includes sqs:ChangeMessageVisibility, with which
         # the deliverer sets each retry's delay.
-        delivery.function.grant_read_write_data(tables.links)
         delivery.function.grant_read_write_data(tables.webhooks)
         return delivery
 

@@ -34,7 +34,6 @@ ENVIRONMENT = {
         "DELIVERY_QUEUE_URL",
     },
     "webhook_deliver": {
-        "LINKS_TABLE_NAME",
         "WEBHOOKS_TABLE_NAME",
         "WEBHOOK_RETRY_DELAYS",
         "ALLOW_LOOPBACK_WEBHOOKS",

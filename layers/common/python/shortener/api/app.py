@@ -130,7 +130,11 @@ def openapi_json() -> str:
             "links themselves redirect at `GET /{code}` (no key). Errors are RFC 9457 problem "
             "details."
         ),
-        tags=[Tag(name="links", description="Create, read, change and delete short links")],
+        tags=[
+            Tag(name="links", description="Create, read, change and delete short links"),
+            Tag(name="webhooks", description="Partner endpoints and their delivery logs"),
+            Tag(name="stats", description="Daily counts of link changes, per owner"),
+        ],
         security_schemes={
             "apiKey": HTTPBearer(
                 description="`Authorization: Bearer shk_...`, from `ops keys create`"
