@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` runs every part and writes docs/benchmarks.md."""

@@ -1,0 +1,45 @@
+"""`python -m bench [part ...]`: run the benchmark parts and write docs/benchmarks.md.
+
+Parts: sync (issue 2, the synchronous path), localcloud (issue 3), seed (issue 4, the seed's
+sync-vs-async comparison). They share one local cloud, started once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+from bench import local_cloud, report, seed_comparison, sync_path
+from bench.report import PartResult
+from bench.stack import BenchStack
+
+PARTS: dict[str, Callable[[BenchStack], PartResult]] = {
+    "sync": sync_path.run,
+    "localcloud": local_cloud.run,
+    "seed": seed_comparison.run,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("parts", nargs="*", metavar="part", help=f"any of {', '.join(PARTS)}")
+    chosen = parser.parse_args().parts or list(PARTS)
+    unknown = sorted(set(chosen) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown part {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    started = time.monotonic()
+    results: list[PartResult] = []
+    with BenchStack() as stack:
+        for name in chosen:
+            part_started = time.monotonic()
+            result = PARTS[name](stack)
+            result.print()
+            print(f"(part {name} took {time.monotonic() - part_started:.0f} s)")
+            results.append(result)
+    report.write(results, order=list(PARTS))
+    print(f"benchmarks took {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
