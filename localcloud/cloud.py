@@ -51,7 +51,8 @@ class LocalCloud:
         prewarm: bool = True,
         max_workers_per_function: int = DEFAULT_MAX_WORKERS,
     ) -> None:
-        self.cdk_out_dir = Path(cdk_out_dir)
+        # Workers run from other folders: asset paths must not depend on this one's.
+        self.cdk_out_dir = Path(cdk_out_dir).resolve()
         self._requested_stack = stack_name
         self._api_port = api_port
         self._prewarm = prewarm

@@ -10,6 +10,7 @@ That is this consumer's idempotency; it needs no other.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
@@ -41,6 +42,12 @@ class CountedEventModel(Model):
         return f"stats-event#{event_id}"
 
 
+@cache
+def _connection() -> Connection:
+    """One connection (one botocore client) per execution environment, not one per event."""
+    return Connection()
+
+
 def _counter_column(event: LinkEvent) -> Any:
     columns = {
         "link.created": DailyStatsModel.created,
@@ -67,7 +74,7 @@ def count_event(event: LinkEvent) -> dict[str, Any]:
         DailyStatsModel.partition_key(event.link.owner), DailyStatsModel.sort_key(day)
     )
     try:
-        with TransactWrite(connection=Connection()) as transaction:
+        with TransactWrite(connection=_connection()) as transaction:
             # The marker goes first: its cancellation reason is the first in the error.
             transaction.save(marker, condition=CountedEventModel.pk.does_not_exist())
             transaction.update(counter, actions=[_counter_column(event).add(1)])
