@@ -7,21 +7,11 @@ payload to validate, so a retry returns the first response and a different body 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from functools import cache
+from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener import effects, settings
@@ -43,18 +33,9 @@ from shortener.qr_status import ready_images
 
 QR_EFFECT = "qr"
 CODE_ATTEMPTS = 5
-# Long enough to cover a client's retries across a bad day, short enough to forget keys.
-IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
 
 logger = Logger(child=True)
 metrics = Metrics()
-
-_idempotency_config = IdempotencyConfig(
-    event_key_jmespath="[owner, idempotency_key]",
-    payload_validation_jmespath="request",
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
-)
 
 
 def to_link(link: LinkModel, qr: EffectStatusModel | None, short_base_url: str) -> Link:
@@ -106,19 +87,6 @@ def _insert_link(command: dict[str, Any]) -> dict[str, Any]:
     return to_link(link, None, settings.short_base_url()).model_dump(mode="json")
 
 
-@cache
-def _insert_link_once() -> Callable[..., dict[str, Any]]:
-    # Built on first use: only a POST with an Idempotency-Key pays for the persistence client.
-    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name())
-    insert_once: Callable[..., dict[str, Any]] = idempotent_function(
-        data_keyword_argument="command",
-        persistence_store=persistence,
-        config=_idempotency_config,
-        key_prefix="shortener.links.create",
-    )(_insert_link)
-    return insert_once
-
-
 def create_link(
     owner: str,
     request: CreateLinkRequest,
@@ -131,23 +99,12 @@ def create_link(
     command = {"owner": owner, "request": request.model_dump(mode="json")}
     if idempotency_key is None:
         return Link.model_validate(_insert_link(command))
-    if lambda_context is not None:
-        _idempotency_config.register_lambda_context(lambda_context)
-    try:
-        created = _insert_link_once()(command={**command, "idempotency_key": idempotency_key})
-    except IdempotencyValidationError:
-        raise Problem(
-            422,
-            "this Idempotency-Key was already used with a different request body",
-            slug="idempotency-key-reused",
-        ) from None
-    except IdempotencyAlreadyInProgressError:
-        raise Problem(
-            409,
-            "a request with this Idempotency-Key is still in progress; retry shortly",
-            slug="idempotency-key-in-progress",
-            headers={"Retry-After": "1"},
-        ) from None
+    # Loaded on first use, so that requests without the header never pay for the utility.
+    from shortener.links import idempotent_create
+
+    created = idempotent_create.run_once(
+        _insert_link, {**command, "idempotency_key": idempotency_key}, lambda_context
+    )
     return Link.model_validate(created)
 
 
