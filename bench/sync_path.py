@@ -250,8 +250,8 @@ def _import_note(folder: str) -> str:
         )
     return (
         "on top of boto3 the management API loads Powertools (REST resolver with OpenAPI "
-        "validation, idempotency, parameters, logger, metrics, tracer), pydantic and pynamodb: "
-        "see the import breakdown"
+        "validation, parameters, logger, metrics; no Tracer, and idempotency only on a POST "
+        "with Idempotency-Key), pydantic and pynamodb: see the import breakdown"
     )
 
 
