@@ -108,6 +108,8 @@ class LocalCloud:
             self._janitor = None
         for poller in self._pollers:
             poller.signal_stop()
+        for pipe in self._pipes:
+            pipe.signal_stop()
         for server in self._servers:
             server.stop()
         self._servers.clear()

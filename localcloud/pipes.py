@@ -159,8 +159,11 @@ class PipeRunner:
         )
         self._thread.start()
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
         self._stopping.set()
+
+    def stop(self) -> None:
+        self.signal_stop()
         if self._thread is not None:
             self._thread.join()
 
@@ -185,7 +188,14 @@ class PipeRunner:
         deadline = time.monotonic() + self.config.batching_window_seconds
         records: list[dict[str, Any]] = []
         while True:
-            records += self._read(shard_id, self.config.batch_size - len(records))
+            try:
+                records += self._read(shard_id, self.config.batch_size - len(records))
+            except Exception as error:
+                if not records:
+                    raise
+                # The position is already past these: deliver them rather than skip them.
+                self._log(f"reading {shard_id} failed, delivering {len(records)}: {error}")
+                return records
             full = len(records) >= self.config.batch_size
             if full or time.monotonic() >= deadline or self._stopping.is_set():
                 return records
@@ -229,6 +239,8 @@ class PipeRunner:
             # Anything going wrong (the target refusing, a call failing) fails this attempt
             # only: the pipe retries the batch, and never stops polling.
             except Exception as failure:
+                if self._stopping.is_set():
+                    return  # the local cloud is stopping (functions first): no attempt to count
                 self._log(f"batch of {len(records)} failed (attempt {attempts}): {failure}")
                 limit = self.config.max_retry_attempts
                 if limit >= 0 and attempts > limit:

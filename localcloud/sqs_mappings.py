@@ -182,7 +182,10 @@ class SqsPoller:
             if not messages:
                 self._slots.release()
                 continue
-            self._keep_visibility_current(messages)
+            try:
+                self._keep_visibility_current(messages)
+            except Exception as error:  # the batch is still ours: process it regardless
+                self._log(f"re-applying the visibility timeout failed: {error}")
             self._executor.submit(self._process_and_release, messages)
 
     def _collect(self) -> list[dict[str, Any]]:

@@ -206,13 +206,20 @@ class Worker:
         else:
             message = self._receive(timeout)
         round_trip_ms = (time.perf_counter() - started) * 1000
+        timed_out = message is _Silence.TIMED_OUT
+        payload = None
         if isinstance(message, _Silence):
-            timed_out = message is _Silence.TIMED_OUT
-            return self._lost(request_id, started_at, round_trip_ms, init_ms, timed_out)
-        # The function's last lines must be out before its REPORT line.
-        self._end_seen.wait(END_LINE_WAIT_SECONDS)
-        error = message.get("error")
-        duration_ms = float(message["duration_ms"])
+            max_memory_used_mb = self.peak_rss_mb()  # read before the process goes
+            error: Mapping[str, Any] | None = self._lost(request_id, timed_out)
+            duration_ms = timeout * 1000 if timed_out else round_trip_ms
+        else:
+            # The function's last lines must be out before its REPORT line.
+            self._end_seen.wait(END_LINE_WAIT_SECONDS)
+            error = message.get("error")
+            duration_ms = float(message["duration_ms"])
+            max_memory_used_mb = math.ceil(int(message["max_rss_kb"]) / 1024)
+            if not error:
+                payload = json.loads(message["payload"])
         report = InvocationReport(
             function=self.spec.logical_id,
             request_id=request_id,
@@ -220,12 +227,12 @@ class Worker:
             duration_ms=duration_ms,
             billed_duration_ms=max(math.ceil(duration_ms), 1),
             memory_size_mb=self.spec.memory_mb,
-            max_memory_used_mb=math.ceil(int(message["max_rss_kb"]) / 1024),
+            max_memory_used_mb=max_memory_used_mb,
             init_duration_ms=init_ms,
             round_trip_ms=round_trip_ms,
             error_type=error["errorType"] if error else None,
+            timed_out=timed_out,
         )
-        payload = None if error else json.loads(message["payload"])
         return Invocation(report, payload, error)
 
     def stop(self) -> None:
@@ -263,16 +270,9 @@ class Worker:
                 return math.ceil(int(line.split()[1]) / 1024)
         return 0
 
-    def _lost(
-        self,
-        request_id: str,
-        started_at: float,
-        round_trip_ms: float,
-        init_ms: float | None,
-        timed_out: bool,
-    ) -> Invocation:
-        """No answer: the function ran over its timeout, or its process died."""
-        peak_mb = self.peak_rss_mb()
+    def _lost(self, request_id: str, timed_out: bool) -> dict[str, str]:
+        """No answer: the function ran over its timeout, or its process died. End the worker
+        and log as Lambda does; the error payload."""
         self.kill()
         self.stop()
         timeout = self.spec.timeout_seconds
@@ -294,21 +294,7 @@ class Worker:
                 "providing a reason",
             }
         self._logs.emit(self.spec.logical_id, f"END RequestId: {request_id}")
-        duration_ms = timeout * 1000 if timed_out else round_trip_ms
-        report = InvocationReport(
-            function=self.spec.logical_id,
-            request_id=request_id,
-            started_at=started_at,
-            duration_ms=duration_ms,
-            billed_duration_ms=max(math.ceil(duration_ms), 1),
-            memory_size_mb=self.spec.memory_mb,
-            max_memory_used_mb=peak_mb,
-            init_duration_ms=init_ms,
-            round_trip_ms=round_trip_ms,
-            error_type=error["errorType"],
-            timed_out=timed_out,
-        )
-        return Invocation(report, None, error)
+        return error
 
     def _send(self, message: Mapping[str, Any]) -> None:
         assert self._connection is not None

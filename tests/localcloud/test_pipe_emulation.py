@@ -3,6 +3,7 @@ queue; and a batch its enrichment cannot handle goes to the pipe's dead-letter q
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Callable
@@ -13,7 +14,9 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.input_templates import json_path, render_input_template
-from localcloud.pipes import stream_record
+from localcloud.logs import LogSink
+from localcloud.pipes import PipeConfig, PipeRunner, stream_record
+from localcloud.workers import Invocation
 from tests.localcloud.support import eventually
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2026-01-01T00:00:00.000"
@@ -82,7 +85,7 @@ def test_a_batch_the_enrichment_fails_goes_to_the_pipe_dlq(
     attempts = [
         r for r in mini_cloud.invocation_reports("EnrichFunction") if r.error_type == "RuntimeError"
     ]
-    assert len(attempts) >= 2
+    assert len(attempts) == 2
     sqs.delete_message(QueueUrl=dlq, ReceiptHandle=messages[0]["ReceiptHandle"])
 
 
@@ -121,3 +124,60 @@ def test_input_templates_and_dynamic_paths() -> None:
         {"aws.pipes.pipe-name": "P"},
     )
     assert rendered == {"kind": "item.insert", "tags": ["a", "b"], "pipe": "P"}
+
+
+def offline_pipe(invoke: Any = None, **overrides: Any) -> PipeRunner:
+    """A pipe with no stream or bus behind it, for driving its steps directly."""
+    settings: dict[str, Any] = {
+        "logical_id": "P",
+        "name": "P",
+        "arn": "arn:aws:pipes:us-east-1:123456789012:pipe/P",
+        "stream_arn": STREAM_ARN,
+        "starting_position": "TRIM_HORIZON",
+        "batch_size": 10,
+        "batching_window_seconds": 0.0,
+        "max_retry_attempts": 0,
+        "max_record_age_seconds": -1,
+        "dead_letter_arn": None,
+        "filters": (),
+        "enrichment": "Enrich",
+        "enrichment_template": None,
+        "target_arn": "arn:aws:events:us-east-1:123456789012:event-bus/b",
+        "bus_parameters": {},
+        "target_template": None,
+        **overrides,
+    }
+    logs = LogSink(io.StringIO(), echo=False)
+    return PipeRunner(PipeConfig(**settings), aws=None, invoke=invoke, logs=logs, poll_interval=0)  # type: ignore[arg-type]
+
+
+def record(sequence_number: str) -> dict[str, Any]:
+    return {"dynamodb": {"SequenceNumber": sequence_number, "ApproximateCreationDateTime": 1}}
+
+
+def test_records_read_before_a_failed_read_are_delivered_not_skipped() -> None:
+    pipe = offline_pipe(batching_window_seconds=60.0)
+    reads: list[Any] = [[record("1")], ConnectionError("the stream is gone")]
+
+    def read(shard_id: str, limit: int) -> list[dict[str, Any]]:
+        answer = reads.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return list(answer)
+
+    pipe._read = read  # type: ignore[method-assign]
+
+    assert pipe._next_batch("shard-1") == [record("1")]
+
+
+def test_a_batch_failing_because_the_cloud_stops_is_not_dead_lettered() -> None:
+    def invoke(function: str, event: Any) -> Invocation:
+        pipe.signal_stop()  # as LocalCloud.stop() does before it stops the functions
+        raise RuntimeError("the local cloud is stopping")
+
+    pipe = offline_pipe(invoke)
+
+    pipe._deliver("shard-1", [record("1")])
+
+    assert pipe.batches_dead_lettered == 0
+    assert pipe.batches_delivered == 0

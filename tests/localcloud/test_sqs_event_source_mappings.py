@@ -3,6 +3,7 @@ visibility timeout, and moto moves them to the DLQ after maxReceiveCount."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Callable
@@ -11,7 +12,13 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.sqs_mappings import failed_message_ids, sqs_record
+from localcloud.logs import LogSink
+from localcloud.sqs_mappings import (
+    SqsMappingConfig,
+    SqsPoller,
+    failed_message_ids,
+    sqs_record,
+)
 from tests.localcloud.support import eventually
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:q"
@@ -106,3 +113,27 @@ def test_sqs_records_are_shaped_like_lambdas() -> None:
         "eventSourceARN": QUEUE_ARN,
         "awsRegion": "us-east-1",
     }
+
+
+def test_a_failed_visibility_update_neither_ends_the_poller_nor_drops_the_batch() -> None:
+    config = SqsMappingConfig("Mapping", "Fn", QUEUE_ARN, 10, 0.0, False, 1, ())
+    poller = SqsPoller(config, aws=None, invoke=None, logs=LogSink(io.StringIO(), echo=False))  # type: ignore[arg-type]
+    batches: list[list[dict[str, Any]]] = [[{"MessageId": "m1"}], []]
+    processed: list[list[dict[str, Any]]] = []
+
+    def collect() -> list[dict[str, Any]]:
+        if len(batches) == 1:
+            poller.signal_stop()
+        return batches.pop(0)
+
+    def refuse(messages: list[dict[str, Any]]) -> None:
+        raise ConnectionError("the endpoint is gone")
+
+    poller._collect = collect  # type: ignore[method-assign]
+    poller._keep_visibility_current = refuse  # type: ignore[method-assign]
+    poller._process = processed.append  # type: ignore[method-assign,assignment]
+
+    poller._run()  # returns once stopped, instead of raising
+    poller.stop()
+
+    assert processed == [[{"MessageId": "m1"}]]
