@@ -8,7 +8,6 @@ from typing import NamedTuple
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -134,12 +133,7 @@ class ShortenerApi(Construct):
         )
         self.redirect_function.grant_get_item(tables.links)
 
-        self.access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=config.log_retention,
-            removal_policy=config.removal_policy,
-        )
+        self.access_logs = config.log_group(self, "AccessLogs")
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
-from constructs import Node
+from constructs import Construct, Node
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -136,6 +136,12 @@ class StageConfig:
     @property
     def log_retention(self) -> logs.RetentionDays:
         return _RETENTION_BY_DAYS[self.log_retention_days]
+
+    def log_group(self, scope: Construct, construct_id: str) -> logs.LogGroup:
+        """A log group with the stage's retention, kept or removed like the stage's data."""
+        return logs.LogGroup(
+            scope, construct_id, retention=self.log_retention, removal_policy=self.removal_policy
+        )
 
     @property
     def allow_loopback_webhooks(self) -> str:

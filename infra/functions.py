@@ -15,7 +15,6 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import REPO_ROOT, StageConfig
@@ -72,12 +71,7 @@ class ShortenerFunction(Construct):
         self.name = name
         self.timeout = size.timeout
         # An explicit log group: retention without CDK's log-retention custom resource.
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=config.log_retention,
-            removal_policy=config.removal_policy,
-        )
+        self.log_group = config.log_group(self, "Logs")
         # Our own role instead of AWSLambdaBasicExecutionRole: it may write its log group only.
         self.role = iam.Role(
             self,

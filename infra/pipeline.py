@@ -11,7 +11,6 @@ import json
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
 from constructs import Construct
 
@@ -76,12 +75,7 @@ class EventPipeline(Construct):
             "This queue is itself a dead-letter queue: the Pipe's DeadLetterConfig, which "
             "cdk-nag does not recognise (it only looks for queues' RedrivePolicy).",
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "PipeLogs",
-            retention=config.log_retention,
-            removal_policy=config.removal_policy,
-        )
+        self.log_group = config.log_group(self, "PipeLogs")
 
         self.role = iam.Role(
             self,

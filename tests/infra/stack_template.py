@@ -41,10 +41,11 @@ class StackTemplate:
     # -- functions and their permissions -------------------------------------------------------
 
     def function(self, name: str) -> Json:
-        """Properties of the function of functions/<name> (logical id `<Pascal>Function`)."""
-        return self.props("".join(p.capitalize() for p in name.split("_")) + "Function")
+        """Properties of the function of functions/<name>."""
+        return self.props(self.function_logical_id(name))
 
     def function_logical_id(self, name: str) -> str:
+        """`<Pascal>Function`: the logical id infra/functions.py pins."""
         return "".join(p.capitalize() for p in name.split("_")) + "Function"
 
     def statements(self, function_name: str) -> list[Json]:

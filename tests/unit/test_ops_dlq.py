@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from shortener.clock import now_iso
 from shortener.effects import record_failure
 from shortener.models import WebhookDeliveryModel
-from tests.unit.test_ops_stack import (
+from tests.unit.ops_support import (
     DELIVERY_QUEUE,
     IGNORE_SKIPPED_PIPE,
     PIPE_DLQ,
@@ -19,18 +16,12 @@ from tests.unit.test_ops_stack import (
     STATS_DLQ,
     STATS_QUEUE,
     World,
-    deployed,
     link_event,
     run_ops,
 )
 
+pytest_plugins = ["tests.unit.ops_fixtures"]
 pytestmark = IGNORE_SKIPPED_PIPE
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with deployed(monkeypatch) as deployed_world:
-        yield deployed_world
 
 
 def _visible(world: World, logical_id: str) -> int:

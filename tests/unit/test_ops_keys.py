@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from shortener.keys import KEY_PREFIX, hash_api_key
 from shortener.models import ApiKeyModel
-from tests.unit.test_ops_stack import IGNORE_SKIPPED_PIPE, World, deployed, run_ops
+from tests.unit.ops_support import IGNORE_SKIPPED_PIPE, World, run_ops
 
+pytest_plugins = ["tests.unit.ops_fixtures"]
 pytestmark = IGNORE_SKIPPED_PIPE
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with deployed(monkeypatch) as deployed_world:
-        yield deployed_world
 
 
 def test_create_prints_the_key_once_and_stores_only_its_hash(world: World) -> None:

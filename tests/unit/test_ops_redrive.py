@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from ops import redrive as redrive_module
 from ops.discovery import DeadLetterQueue, Queue
 from ops.output import Output
 from ops.redrive import RedrivePlan, redrive
-from tests.unit.test_ops_stack import (
+from tests.unit.ops_support import (
     DELIVERY_DLQ,
     DELIVERY_QUEUE,
     IGNORE_SKIPPED_PIPE,
@@ -22,18 +23,12 @@ from tests.unit.test_ops_stack import (
     QR_DLQ,
     QR_QUEUE,
     World,
-    deployed,
     link_event,
     run_ops,
 )
 
+pytest_plugins = ["tests.unit.ops_fixtures"]
 pytestmark = IGNORE_SKIPPED_PIPE
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with deployed(monkeypatch) as deployed_world:
-        yield deployed_world
 
 
 def _dead_letter(world: World, *codes: str, event_type: str = "link.created") -> dict[str, str]:
@@ -327,3 +322,87 @@ def test_an_endpoint_without_the_native_move_gets_the_client_side_one(
 )
 def test_a_filter_a_cap_or_a_dry_run_never_uses_the_native_move(plan: RedrivePlan) -> None:
     assert plan.native_possible is False
+
+
+# --- the client-side move never loses a message: it deletes only what the source queue took ----
+
+DLQ_URL = _qr_dlq().url
+SOURCE_URL = _queue("QrQueue", SOURCE_ARN).url
+EVERYTHING = RedrivePlan(selector=lambda decoded: True)  # a filter: the client-side move
+
+
+def _two_dead_letters(stubber: Stubber) -> None:
+    stubber.add_response(
+        "get_queue_attributes", {"Attributes": {"ApproximateNumberOfMessages": "2"}}
+    )
+    stubber.add_response(
+        "receive_message",
+        {
+            "Messages": [
+                {"MessageId": "m-sent", "ReceiptHandle": "rh-sent", "Body": "first"},
+                {"MessageId": "m-kept", "ReceiptHandle": "rh-kept", "Body": "second"},
+            ]
+        },
+    )
+
+
+def _both_sent_as_they_were(response: dict[str, object], stubber: Stubber) -> None:
+    stubber.add_response(
+        "send_message_batch",
+        response,
+        {
+            "QueueUrl": SOURCE_URL,
+            "Entries": [{"Id": "0", "MessageBody": "first"}, {"Id": "1", "MessageBody": "second"}],
+        },
+    )
+
+
+def _released(stubber: Stubber, *handles: str) -> None:
+    stubber.add_response(
+        "change_message_visibility_batch",
+        {"Successful": [{"Id": str(index)} for index in range(len(handles))], "Failed": []},
+        {
+            "QueueUrl": DLQ_URL,
+            "Entries": [
+                {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                for index, handle in enumerate(handles)
+            ],
+        },
+    )
+
+
+def test_a_message_the_source_queue_refused_stays_in_the_dlq(
+    stubbed_sqs: tuple[object, Stubber],
+) -> None:
+    sqs, stubber = stubbed_sqs
+    _two_dead_letters(stubber)
+    _both_sent_as_they_were(
+        {
+            "Successful": [{"Id": "0", "MessageId": "new-1", "MD5OfMessageBody": "x"}],
+            "Failed": [{"Id": "1", "SenderFault": False, "Code": "InternalError"}],
+        },
+        stubber,
+    )
+    stubber.add_response(  # only the one that was sent
+        "delete_message_batch",
+        {"Successful": [{"Id": "0"}], "Failed": []},
+        {"QueueUrl": DLQ_URL, "Entries": [{"Id": "0", "ReceiptHandle": "rh-sent"}]},
+    )
+    stubber.add_response("receive_message", {})
+    _released(stubber, "rh-kept")  # visible again in the DLQ
+
+    result = redrive(sqs, _qr_dlq(), EVERYTHING, _quiet())
+
+    assert (result.moved, result.failed, result.succeeded) == (1, 1, False)  # the CLI exits 1
+
+
+def test_a_failed_send_deletes_nothing(stubbed_sqs: tuple[object, Stubber]) -> None:
+    sqs, stubber = stubbed_sqs
+    _two_dead_letters(stubber)
+    stubber.add_client_error(
+        "send_message_batch", service_error_code="ServiceUnavailable", http_status_code=503
+    )
+    _released(stubber, "rh-sent", "rh-kept")  # no delete_message_batch: both stay in the DLQ
+
+    with pytest.raises(ClientError):
+        redrive(sqs, _qr_dlq(), EVERYTHING, _quiet())

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ops.errors import UsageError
 from ops.replay import parse_time
-from tests.unit.test_ops_stack import (
+from tests.unit.ops_support import (
     IGNORE_SKIPPED_PIPE,
     QR_QUEUE,
     World,
-    deployed,
     link_event,
     run_ops,
 )
 
+pytest_plugins = ["tests.unit.ops_fixtures"]
 pytestmark = IGNORE_SKIPPED_PIPE
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with deployed(monkeypatch) as deployed_world:
-        yield deployed_world
 
 
 def test_a_replayed_event_reaches_the_rules_queue_with_the_same_event_id(world: World) -> None:

@@ -1,301 +1,36 @@
-"""The operator CLI against a stack deployed through moto's CloudFormation, in process.
-
-This module holds what every test_ops_* module shares (the stack, running the CLI, putting
-messages where a failing consumer would leave them) and the tests of discovery itself.
-"""
+"""The operator CLI's discovery of a stack (its DLQs, their sources, the stack itself) and how
+it turns failures into exit codes, against a stack deployed through moto's CloudFormation."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from ops.cli import main
 from ops.discovery import kind_of
-from shortener.clock import now_iso
-from shortener.events import SOURCE, LinkEvent, LinkSnapshot
-from shortener.models import bind_table_names
-
-STACK = "Shortener-dev"
-REGION = "us-east-1"
-BUS = "shortener-dev"
-ARCHIVE = "shortener-dev-links"
-PIPE_DLQ = "PipeDeadLetterQueue"
-# moto's CloudFormation says it skips the Pipe whenever it reads the template: we know.
-IGNORE_SKIPPED_PIPE = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS..Pipes..Pipe:UserWarning"
+from tests.unit.ops_support import (
+    DELIVERY_DLQ,
+    DELIVERY_QUEUE,
+    IGNORE_SKIPPED_PIPE,
+    PIPE_DLQ,
+    QR_DLQ,
+    QR_QUEUE,
+    REGION,
+    STACK,
+    STATS_DLQ,
+    World,
+    link_event,
+    run_ops,
 )
+
+pytest_plugins = ["tests.unit.ops_fixtures"]
 pytestmark = IGNORE_SKIPPED_PIPE
-# A failing consumer gives up after one try here, so a message reaches its DLQ in two receives.
-MAX_RECEIVE_COUNT = 1
-
-
-def _table(
-    keys: list[tuple[str, str]], indexes: dict[str, list[tuple[str, str]]]
-) -> dict[str, Any]:
-    attributes = {name for name, _ in keys} | {name for key in indexes.values() for name, _ in key}
-    properties: dict[str, Any] = {
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)
-        ],
-    }
-    if indexes:
-        properties["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": index,
-                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in key],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, key in indexes.items()
-        ]
-    return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
-
-
-def _queue_with_dlq(name: str) -> dict[str, Any]:
-    """A consumer queue and its DLQ, with the logical ids the stack pins (`QrQueue` ...)."""
-    dlq = f"{name}DeadLetterQueue"
-    return {
-        dlq: {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600}},
-        f"{name}Queue": {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "VisibilityTimeout": 30,
-                "RedrivePolicy": {
-                    "deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
-                    "maxReceiveCount": MAX_RECEIVE_COUNT,
-                },
-            },
-        },
-    }
-
-
-def template() -> dict[str, Any]:
-    resources: dict[str, Any] = {
-        "LinksTable": _table(
-            [("pk", "HASH"), ("sk", "RANGE")],
-            {"by_owner": [("owner", "HASH"), ("created_at", "RANGE")]},
-        ),
-        "KeysTable": _table(
-            [("key_hash", "HASH")],
-            {
-                "by_key_id": [("key_id", "HASH")],
-                "by_owner": [("owner", "HASH"), ("created_at", "RANGE")],
-            },
-        ),
-        "WebhooksTable": _table([("pk", "HASH"), ("sk", "RANGE")], {}),
-        **_queue_with_dlq("Qr"),
-        **_queue_with_dlq("Stats"),
-        **_queue_with_dlq("Delivery"),
-        PIPE_DLQ: {"Type": "AWS::SQS::Queue", "Properties": {}},
-        "EventBus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": BUS}},
-        "EventArchive": {
-            "Type": "AWS::Events::Archive",
-            "Properties": {
-                "ArchiveName": ARCHIVE,
-                "SourceArn": {"Fn::GetAtt": ["EventBus", "Arn"]},
-                "RetentionDays": 7,
-            },
-        },
-        # moto's CloudFormation skips Pipes: discovery must still find its DLQ from the template.
-        "LinkEventsPipe": {
-            "Type": "AWS::Pipes::Pipe",
-            "Properties": {
-                "RoleArn": "arn:aws:iam::123456789012:role/pipe",
-                "Source": "arn:aws:dynamodb:us-east-1:123456789012:table/Links/stream/x",
-                "Target": {"Fn::GetAtt": ["EventBus", "Arn"]},
-                "SourceParameters": {
-                    "DynamoDBStreamParameters": {
-                        "StartingPosition": "LATEST",
-                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [PIPE_DLQ, "Arn"]}},
-                    }
-                },
-            },
-        },
-    }
-    for kind in ("Qr", "Stats"):
-        resources[f"{kind}Rule"] = {
-            "Type": "AWS::Events::Rule",
-            "DependsOn": "EventBus",
-            "Properties": {
-                "Name": f"{BUS}-{kind.lower()}",
-                "EventBusName": BUS,  # moto cannot resolve a Ref here
-                "EventPattern": {"source": [SOURCE]},
-                "Targets": [
-                    {
-                        "Arn": {"Fn::GetAtt": [f"{kind}Queue", "Arn"]},
-                        "Id": "Target0",
-                    }
-                ],
-            },
-        }
-    outputs = {
-        "LinksTableName": {"Ref": "LinksTable"},
-        "KeysTableName": {"Ref": "KeysTable"},
-        "WebhooksTableName": {"Ref": "WebhooksTable"},
-        "EventBusName": {"Value": BUS},
-        "EventArchiveName": {"Value": ARCHIVE},
-    }
-    return {
-        "Resources": resources,
-        "Outputs": {
-            key: value if "Value" in value else {"Value": value} for key, value in outputs.items()
-        },
-    }
-
-
-@dataclass
-class Ran:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self
-        return json.loads(self.stdout)
-
-
-def run_ops(*argv: str) -> Ran:
-    """`python -m ops ARGV`, in process: its exit code and what it printed."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main(list(argv))
-    return Ran(code, stdout.getvalue(), stderr.getvalue())
-
-
-def link_event(
-    code: str, event_type: str = "link.created", event_id: str | None = None
-) -> LinkEvent:
-    stamp = now_iso()
-    return LinkEvent(
-        id=event_id or f"evt_{uuid.uuid4().hex}",
-        type=event_type,  # type: ignore[arg-type]
-        occurred_at=stamp,
-        link=LinkSnapshot(
-            code=code,
-            url=f"https://example.com/{code}",
-            owner="alice",
-            short_url=f"https://sho.rt/{code}",
-            created_at=stamp,
-            updated_at=stamp,
-        ),
-    )
-
-
-class World:
-    """The deployed stack and the AWS clients a test uses to set the scene and check it."""
-
-    def __init__(self) -> None:
-        self.cloudformation = boto3.client("cloudformation", region_name=REGION)
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.events = boto3.client("events", region_name=REGION)
-        self.cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template()))
-        stack = self.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
-        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-        resources = self.cloudformation.list_stack_resources(StackName=STACK)[
-            "StackResourceSummaries"
-        ]
-        self.physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
-        bind_table_names(
-            links=self.outputs["LinksTableName"],
-            keys=self.outputs["KeysTableName"],
-            webhooks=self.outputs["WebhooksTableName"],
-        )
-
-    def queue_url(self, logical_id: str) -> str:
-        return self.physical[logical_id]
-
-    def queue_name(self, logical_id: str) -> str:
-        return self.queue_url(logical_id).rsplit("/", 1)[-1]
-
-    def publish(self, event: LinkEvent) -> None:
-        """Put a link event on the bus the way the Pipe does; the rules deliver it to queues."""
-        response = self.events.put_events(
-            Entries=[
-                {
-                    "Source": SOURCE,
-                    "DetailType": event.type,
-                    "Detail": event.model_dump_json(),
-                    "EventBusName": BUS,
-                }
-            ]
-        )
-        assert response["FailedEntryCount"] == 0
-
-    def fail_all(self, queue_logical_id: str) -> None:
-        """Be a consumer that fails every message, until SQS has moved them all to the DLQ."""
-        url = self.queue_url(queue_logical_id)
-        for _ in range(10 * (MAX_RECEIVE_COUNT + 1)):
-            if self.depth(queue_logical_id) == 0:
-                return
-            self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        raise AssertionError(f"{queue_logical_id} still holds messages")
-
-    def send(self, queue_logical_id: str, body: str) -> None:
-        self.sqs.send_message(QueueUrl=self.queue_url(queue_logical_id), MessageBody=body)
-
-    def depth(self, queue_logical_id: str) -> int:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url(queue_logical_id),
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(
-            attributes["ApproximateNumberOfMessagesNotVisible"]
-        )
-
-    def bodies(self, queue_logical_id: str) -> list[dict[str, Any]]:
-        """Every message body in a queue, consumed (for assertions at the end of a test)."""
-        url = self.queue_url(queue_logical_id)
-        found: list[dict[str, Any]] = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
-                return found
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-QR_QUEUE = "QrQueue"
-QR_DLQ = "QrDeadLetterQueue"
-STATS_QUEUE = "StatsQueue"
-STATS_DLQ = "StatsDeadLetterQueue"
-DELIVERY_QUEUE = "DeliveryQueue"
-DELIVERY_DLQ = "DeliveryDeadLetterQueue"
-
-
-@contextlib.contextmanager
-def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """A fresh moto account with the stack deployed; the CLI finds it by its default name."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "SHORTENER_STACK", "AWS_ENDPOINT_URL_SQS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield World()
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with deployed(monkeypatch) as deployed_world:
-        yield deployed_world
 
 
 # --- discovery ---------------------------------------------------------------------------------
