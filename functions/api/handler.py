@@ -10,6 +10,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+
+# Loaded in the init phase, not on the first request: nearly every invocation reads the short
+# links' base URL through it (shortener.settings imports it lazily for the functions that don't).
+from aws_lambda_powertools.utilities import parameters  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener.api.app import app

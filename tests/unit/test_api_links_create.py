@@ -10,6 +10,7 @@ import pytest
 
 from shortener.clock import to_iso, utcnow
 from shortener.links import codes
+from tests.api_contract import LINK_FIELDS
 from tests.unit.conftest import (
     API_DOMAIN,
     SHORT_BASE_URL,
@@ -19,16 +20,6 @@ from tests.unit.conftest import (
 )
 
 TARGET = "https://example.com/a/very/long/path?campaign=spring"
-LINK_FIELDS = {
-    "code",
-    "short_url",
-    "url",
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "redirect_type",
-    "qr",
-}
 
 
 def test_create_answers_201_with_location_and_the_link(api: ApiCall) -> None:
@@ -154,6 +145,8 @@ PAST = "2020-01-01T00:00:00Z"
         ({"url": TARGET, "expires_at": "2999-01-01T00:00:00"}, "#/expires_at"),
         ({"url": TARGET, "expires_at": "next tuesday"}, "#/expires_at"),
         ({"url": TARGET, "expires_at": 32503680000}, "#/expires_at"),
+        # In the future, but past the year 9999 once written in UTC.
+        ({"url": TARGET, "expires_at": "9999-12-31T23:59:59-05:00"}, "#/expires_at"),
         ({"url": TARGET, "redirect_type": 303}, "#/redirect_type"),
         ({"url": TARGET, "redirect_type": "302"}, "#/redirect_type"),
         ({"url": TARGET, "owner": "mallory"}, "#/owner"),
@@ -168,7 +161,18 @@ def test_invalid_bodies_are_422_problems_naming_the_field_and_write_nothing(
     assert aws.link_items() == []
 
 
-@pytest.mark.parametrize("text", ['{"url": "https://example.com"', "not json", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"url": "https://example.com"',
+        "not json",
+        "",
+        # JSON that Python's parser still refuses: too many digits, too deep to recurse into.
+        '{"url": "https://example.com", "redirect_type": ' + "3" * 5000 + "}",
+        "[" * 20000 + "]" * 20000,
+    ],
+    ids=["truncated", "not-json", "empty", "long-number", "deep-nesting"],
+)
 def test_a_body_that_is_not_json_is_400_or_422_and_writes_nothing(
     api: ApiCall, aws: AwsResources, text: str
 ) -> None:
@@ -177,6 +181,12 @@ def test_a_body_that_is_not_json_is_400_or_422_and_writes_nothing(
     # An empty body is valid JSON of nothing: the url is missing (422); the rest is 400.
     assert_problem(answer, 422 if text == "" else 400)
     assert aws.link_items() == []
+
+
+def test_a_malformed_host_header_is_not_a_500(api: ApiCall) -> None:
+    answer = api("POST", "/links", body={"url": TARGET}, headers={"Host": "[not-a-host"})
+
+    assert answer.status == 201
 
 
 def test_a_body_that_is_not_an_object_is_422(api: ApiCall) -> None:

@@ -144,6 +144,13 @@ def test_a_cursor_the_api_did_not_give_is_400(api: ApiCall, cursor: str) -> None
     assert_problem(api("GET", "/links", query={"cursor": cursor}), 400)
 
 
+def test_a_cursor_with_an_empty_key_value_is_400(api: ApiCall) -> None:
+    # DynamoDB itself refuses an empty key attribute: left to it, this would be a 500.
+    key = {"pk": {"S": ""}, "sk": {"S": "link"}, "owner": {"S": "alice"}, "created_at": {"S": ""}}
+
+    assert_problem(api("GET", "/links", query={"cursor": encode_cursor(key)}), 400)
+
+
 def test_a_cursor_of_another_owners_list_is_400(api: ApiCall) -> None:
     key = {
         "pk": {"S": "abc1234"},

@@ -17,7 +17,7 @@ from pynamodb.expressions.condition import Condition
 
 from shortener.clock import now_iso
 from shortener.events import LinkEvent
-from shortener.models import EFFECT_NAMES, EFFECT_SK_PREFIX, EffectStatusModel
+from shortener.models import EFFECT_NAMES, EFFECT_SK_PREFIX, EffectStatusModel, condition_failed
 
 MAX_ERROR_LENGTH = 500
 DELETED_SUFFIX = "#deleted"
@@ -71,7 +71,7 @@ def _update_unless_newer(
     try:
         status.update(actions=actions, condition=_not_newer_than(version) if version else None)
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True

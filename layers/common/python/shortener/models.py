@@ -16,12 +16,19 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 LINK_SK = "link"
 EFFECT_SK_PREFIX = "effect#"
 EFFECT_NAMES = ("qr", "stats", "email", "webhooks", "cdn")
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """True when a conditional write was refused because its condition did not hold."""
+    return error.cause_response_code == CONDITION_FAILED
 
 
 class LinksByOwner(GlobalSecondaryIndex["LinkModel"]):

@@ -6,8 +6,6 @@ import json
 import os
 from functools import lru_cache
 
-from aws_lambda_powertools.utilities.parameters import get_parameter
-
 
 def env(name: str) -> str:
     value = os.environ.get(name)
@@ -59,5 +57,8 @@ def webhook_retry_delays() -> tuple[int, ...]:
 
 def short_base_url() -> str:
     """The public base of short links, without a trailing slash (cached five minutes)."""
+    # Imported here: the parameters utility loads boto3, which most functions never need.
+    from aws_lambda_powertools.utilities.parameters import get_parameter
+
     value = get_parameter(env("SHORT_BASE_URL_PARAMETER"), max_age=300)
     return str(value).rstrip("/")

@@ -38,11 +38,12 @@ def parse_json_body(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise Problem(
-            400,
-            f"the request body is not valid JSON ({error.msg} at position {error.pos})",
-            slug="malformed-json",
-        ) from None
+        reason = f"{error.msg} at position {error.pos}"
+    except (ValueError, RecursionError):
+        # Valid JSON the parser still refuses: a number past Python's digit limit, or nesting
+        # deeper than it recurses. The caller's mistake either way, not a 500.
+        reason = "a number is too long or the nesting too deep"
+    raise Problem(400, f"the request body is not valid JSON ({reason})", slug="malformed-json")
 
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)

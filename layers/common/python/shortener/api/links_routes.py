@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -36,8 +37,9 @@ def _own_hosts() -> set[str]:
         (event.get("requestContext") or {}).get("domainName") or "",
     }
     host_header = event.headers.get("host")  # case-insensitive
-    if host_header:
-        hosts.add(urlsplit(f"//{host_header}").hostname or "")
+    # A malformed Host (say "[x") names no host of ours; it must not turn the request into a 500.
+    with suppress(ValueError):
+        hosts.add(urlsplit(f"//{host_header}").hostname or "" if host_header else "")
     return hosts
 
 

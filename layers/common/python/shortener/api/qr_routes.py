@@ -7,10 +7,8 @@ objects while they exist), so this answer never runs ahead of the images.
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import boto3
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -19,6 +17,7 @@ from pydantic import BaseModel, Field
 from shortener import effects, settings
 from shortener.api.caller import current_owner
 from shortener.api.problem_responses import problem_responses
+from shortener.aws_clients import client
 from shortener.links import store
 from shortener.problems import not_found
 from shortener.qr_status import EFFECT, ready_images
@@ -44,14 +43,9 @@ class QrReady(BaseModel):
     )
 
 
-@cache
-def _s3() -> Any:
-    return boto3.client("s3")
-
-
 def _presigned_get(key: str) -> str:
     return str(
-        _s3().generate_presigned_url(
+        client("s3").generate_presigned_url(
             "get_object",
             Params={"Bucket": settings.qr_bucket_name(), "Key": key},
             ExpiresIn=PRESIGNED_URL_SECONDS,

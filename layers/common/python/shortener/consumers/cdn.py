@@ -22,10 +22,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -35,16 +33,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener import effects, settings
+from shortener.aws_clients import client
 from shortener.consumers.runner import LambdaHandler, count, logger, metrics, read_event
 from shortener.events import LinkEvent
 
 EFFECT = "cdn"
 GENERATED_CODE = re.compile(r"[A-Za-z0-9]{7}")
-
-
-@cache
-def _cloudfront() -> Any:
-    return boto3.client("cloudfront")
 
 
 def path_to_invalidate(event: LinkEvent) -> str | None:
@@ -103,7 +97,7 @@ class InvalidationBatch:
         paths = sorted({item.path for item in self.pending})
         reference = caller_reference([item.event.id for item in self.pending])
         try:
-            response = _cloudfront().create_invalidation(
+            response = client("cloudfront").create_invalidation(
                 DistributionId=settings.distribution_id(),
                 InvalidationBatch={
                     "Paths": {"Quantity": len(paths), "Items": paths},

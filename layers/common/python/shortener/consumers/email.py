@@ -14,21 +14,14 @@ from __future__ import annotations
 
 import html
 from email.message import EmailMessage
-from functools import cache
 from typing import Any
 
-import boto3
-
 from shortener import settings
+from shortener.aws_clients import client
 from shortener.events import LinkEvent
 from shortener.models import ApiKeyModel
 
 EFFECT = "email"
-
-
-@cache
-def _ses() -> Any:
-    return boto3.client("sesv2")
 
 
 def owner_email(owner: str) -> str | None:
@@ -82,7 +75,7 @@ def send_confirmation(event: LinkEvent) -> dict[str, Any]:
     if recipient is None:
         return {"state": "skipped", "reason": "the owner has no email address"}
     sender = settings.email_sender()
-    response = _ses().send_email(
+    response = client("sesv2").send_email(
         FromEmailAddress=sender,
         Destination={"ToAddresses": [recipient]},
         Content={"Raw": {"Data": confirmation(event, sender, recipient).as_bytes()}},

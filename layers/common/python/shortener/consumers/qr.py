@@ -20,25 +20,19 @@ The status detail names the objects while they exist ({"png_key", "svg_key"}); t
 from __future__ import annotations
 
 import io
-from functools import cache
 from typing import Any
 
-import boto3
 import qrcode
 from qrcode.image.pure import PyPNGImage
 from qrcode.image.svg import SvgPathImage
 
 from shortener import effects, settings
+from shortener.aws_clients import client
 from shortener.events import LinkEvent
 from shortener.qr_status import EFFECT, png_key, stored_objects, svg_key
 
 PNG_CONTENT_TYPE = "image/png"
 SVG_CONTENT_TYPE = "image/svg+xml"
-
-
-@cache
-def _s3() -> Any:
-    return boto3.client("s3")
 
 
 def render_png(text: str) -> bytes:
@@ -54,17 +48,17 @@ def render_svg(text: str) -> bytes:
 
 def _write_objects(code: str, short_url: str) -> dict[str, str]:
     bucket = settings.qr_bucket_name()
-    _s3().put_object(
+    client("s3").put_object(
         Bucket=bucket, Key=png_key(code), Body=render_png(short_url), ContentType=PNG_CONTENT_TYPE
     )
-    _s3().put_object(
+    client("s3").put_object(
         Bucket=bucket, Key=svg_key(code), Body=render_svg(short_url), ContentType=SVG_CONTENT_TYPE
     )
     return {"png_key": png_key(code), "svg_key": svg_key(code)}
 
 
 def _remove_objects(code: str) -> None:
-    _s3().delete_objects(
+    client("s3").delete_objects(
         Bucket=settings.qr_bucket_name(),
         Delete={"Objects": [{"Key": png_key(code)}, {"Key": svg_key(code)}], "Quiet": True},
     )

@@ -14,7 +14,7 @@ touching the status, any event whose change the effect has already finished or h
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,15 +24,13 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener import effects, settings
 from shortener.events import LinkEvent, parse_event_message
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 # A message can sit in a DLQ for 14 days and be redriven: remember handled events that long.
 IDEMPOTENCY_WINDOW_SECONDS = 14 * 24 * 3600
@@ -77,6 +75,14 @@ class LinkEventConsumer:
         self.processor = BatchProcessor(event_type=EventType.SQS)
         self.idempotency_config: IdempotencyConfig | None = None
         if idempotent:
+            # Imported only here: the utility (and the boto3 it loads) would otherwise be part of
+            # the cold start of consumers that have their own idempotency (stats) or none (CDN).
+            from aws_lambda_powertools.utilities.idempotency import (
+                DynamoDBPersistenceLayer,
+                IdempotencyConfig,
+                idempotent_function,
+            )
+
             self.idempotency_config = IdempotencyConfig(
                 event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS
             )

@@ -21,7 +21,13 @@ def encode_cursor(key: LinkKey) -> str:
 
 
 def _is_string_value(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+    # Non-empty: DynamoDB refuses an empty key attribute, and would answer a 500 for the caller.
+    return (
+        isinstance(value, dict)
+        and set(value) == {"S"}
+        and isinstance(value["S"], str)
+        and bool(value["S"])
+    )
 
 
 def decode_cursor(cursor: str, owner: str) -> LinkKey:

@@ -9,9 +9,8 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from shortener.links.codes import is_valid_alias
-from shortener.models import LINK_SK, EffectStatusModel, LinkModel
+from shortener.models import LINK_SK, EffectStatusModel, LinkModel, condition_failed
 
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 LinkKey = dict[str, dict[str, str]]
 
 
@@ -26,7 +25,7 @@ def insert(link: LinkModel) -> bool:
     try:
         link.save(condition=LinkModel.pk.does_not_exist())
     except PutError as error:
-        if error.cause_response_code == _CONDITION_FAILED:
+        if condition_failed(error):
             return False
         raise
     return True
@@ -64,7 +63,7 @@ def save_changes(link: LinkModel, changes: dict[str, Any]) -> bool:
     try:
         link.update(actions=actions, condition=LinkModel.owner == link.owner)
     except UpdateError as error:
-        if error.cause_response_code == _CONDITION_FAILED:
+        if condition_failed(error):
             return False
         raise
     return True
@@ -77,7 +76,7 @@ def delete_owned(code: str, owner: str) -> bool:
     try:
         LinkModel(code, LINK_SK).delete(condition=LinkModel.owner == owner)
     except DeleteError as error:
-        if error.cause_response_code == _CONDITION_FAILED:
+        if condition_failed(error):
             return False
         raise
     return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from shortener.clock import utcnow
@@ -44,6 +44,10 @@ def check_alias(alias: str) -> str:
 def check_future(moment: datetime) -> datetime:
     if moment <= utcnow():
         raise ValueError("must be in the future")
+    try:
+        moment.astimezone(UTC)  # stored in UTC: the last hours of year 9999 may not fit
+    except OverflowError:
+        raise ValueError("must be a time before the year 10000 in UTC") from None
     return moment
 
 

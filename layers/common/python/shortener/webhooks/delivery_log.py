@@ -8,12 +8,11 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from shortener.clock import now_iso
-from shortener.models import WebhookDeliveryModel
+from shortener.models import WebhookDeliveryModel, condition_failed
 from shortener.webhooks.messages import DeliveryMessage
 
 DeliveryState = Literal["pending", "delivered", "failed", "skipped"]
 MAX_ERROR_LENGTH = 300
-CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def _key(endpoint_id: str, delivery_id: str) -> tuple[str, str]:
@@ -47,7 +46,7 @@ def open_delivery(message: DeliveryMessage) -> WebhookDeliveryModel:
     try:
         delivery.save(condition=WebhookDeliveryModel.pk.does_not_exist())
     except PutError as error:
-        if error.cause_response_code != CONDITION_FAILED:
+        if not condition_failed(error):
             raise
         # None only if purged in between, its endpoint just deleted: nothing more will happen.
         return find(message.endpoint_id, message.delivery_id) or delivery
@@ -84,7 +83,7 @@ def _update(delivery: WebhookDeliveryModel, actions: list[Action]) -> None:
             condition=WebhookDeliveryModel.pk.exists(),
         )
     except UpdateError as error:
-        if error.cause_response_code != CONDITION_FAILED:
+        if not condition_failed(error):
             raise
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
-
-import boto3
 
 from shortener import settings
+from shortener.aws_clients import client
 from shortener.webhooks.messages import DeliveryMessage
 
 SEND_BATCH_LIMIT = 10  # SendMessageBatch takes at most ten entries
@@ -19,16 +17,11 @@ class DeliveriesNotQueued(RuntimeError):
     """Some deliveries were not queued; the event is retried (the deliverer dedupes)."""
 
 
-@lru_cache(maxsize=1)
-def _sqs() -> Any:
-    return boto3.client("sqs")
-
-
 def send(messages: Sequence[DeliveryMessage]) -> None:
     """Queue the deliveries, ten per SendMessageBatch call."""
     for start in range(0, len(messages), SEND_BATCH_LIMIT):
         chunk = messages[start : start + SEND_BATCH_LIMIT]
-        response = _sqs().send_message_batch(
+        response = client("sqs").send_message_batch(
             QueueUrl=settings.delivery_queue_url(),
             Entries=[
                 {"Id": str(index), "MessageBody": message.model_dump_json()}
@@ -44,7 +37,7 @@ def send(messages: Sequence[DeliveryMessage]) -> None:
 @lru_cache(maxsize=8)
 def _queue_url(queue_arn: str) -> str:
     *_, account, name = queue_arn.split(":")
-    return _sqs().get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    return client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
 
 
 def redeliver_after(queue_arn: str, receipt_handle: str, delay_seconds: int) -> None:
@@ -53,7 +46,7 @@ def redeliver_after(queue_arn: str, receipt_handle: str, delay_seconds: int) -> 
     Reported as a batch item failure, the message then comes back after the delay, and SQS
     moves it to the dead-letter queue once it has been received maxReceiveCount times.
     """
-    _sqs().change_message_visibility(
+    client("sqs").change_message_visibility(
         QueueUrl=_queue_url(queue_arn),
         ReceiptHandle=receipt_handle,
         VisibilityTimeout=max(0, min(delay_seconds, MAX_VISIBILITY_TIMEOUT_SECONDS)),

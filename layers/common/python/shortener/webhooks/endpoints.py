@@ -9,7 +9,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from shortener.clock import now_iso
-from shortener.models import WebhookEndpointModel
+from shortener.models import WebhookEndpointModel, condition_failed
 from shortener.webhooks import delivery_log
 from shortener.webhooks.signing import new_secret
 
@@ -17,8 +17,6 @@ ENDPOINT_ID_PREFIX = "ep_"
 ENDPOINT_SK_PREFIX = "endpoint#"
 # Past this many deliveries in a row that exhausted their retries, an endpoint is disabled.
 DISABLE_AFTER_CONSECUTIVE_FAILURES = 20
-
-CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def new_endpoint_id() -> str:
@@ -83,7 +81,7 @@ def delete(owner: str, endpoint_id: str) -> bool:
     try:
         endpoint.delete(condition=WebhookEndpointModel.pk.exists())
     except DeleteError as error:
-        if error.cause_response_code == CONDITION_FAILED:
+        if condition_failed(error):
             return False
         raise
     delivery_log.purge(endpoint_id)
@@ -98,7 +96,7 @@ def _update_if_present(
     try:
         endpoint.update(actions, condition=present if condition is None else present & condition)
     except UpdateError as error:
-        if error.cause_response_code == CONDITION_FAILED:
+        if condition_failed(error):
             return False
         raise
     return True
