@@ -19,7 +19,16 @@ import time
 
 import psutil
 
-from bench.measure import Goal, Summary, Table, interleaved, median, percentile, wait_until
+from bench.measure import (
+    Goal,
+    Summary,
+    Table,
+    interleaved,
+    latency_table,
+    median,
+    percentile,
+    wait_until,
+)
 from bench.partner import Partner
 from bench.report import PartResult
 from bench.stack import (
@@ -30,6 +39,7 @@ from bench.stack import (
     create_key,
     exercise_every_function,
     free_port,
+    link_item,
     stdout_silenced,
 )
 
@@ -167,14 +177,12 @@ def emulation_overhead(stack: BenchStack, result: PartResult) -> None:
             iterations=OVERHEAD_ITERATIONS,
             warmup=OVERHEAD_WARMUP,
         )
-    summaries = {name: Summary.of(values) for name, values in samples.items()}
-    table = Table(
+    table = latency_table(
         f"API emulation overhead ({OVERHEAD_ITERATIONS} interleaved requests each)",
-        ["path", "p50 ms", "p95 ms", "p99 ms"],
+        "path",
+        samples,
     )
-    for name, summary in summaries.items():
-        table.add(name, summary.p50, summary.p95, summary.p99)
-    http_p50, direct_p50 = (summary.p50 for summary in summaries.values())
+    http_p50, direct_p50 = (median(values) for values in samples.values())
     table.add("difference (p50)", http_p50 - direct_p50, "", "")
     result.tables.append(table)
     result.goals.append(
@@ -201,16 +209,7 @@ def stream_to_consumer(stack: BenchStack, result: PartResult) -> None:
         written_at = time.time()
         dynamodb.put_item(
             TableName=links_table,
-            Item={
-                "pk": {"S": code},
-                "sk": {"S": "link"},
-                "code": {"S": code},
-                "owner": {"S": stack.owner},
-                "url": {"S": "https://example.com/stream"},
-                "created_at": {"S": now},
-                "updated_at": {"S": now},
-                "redirect_type": {"N": "302"},
-            },
+            Item=link_item(code, stack.owner, "https://example.com/stream", now),
         )
 
         def first_starts(since: float = written_at) -> dict[str, float] | None:

@@ -155,6 +155,20 @@ class CloudProcess:
         self.process = None
 
 
+def link_item(code: str, owner: str, url: str, at: str) -> dict[str, Any]:
+    """A link item as the API writes it (docs/architecture.md), in DynamoDB's wire format."""
+    return {
+        "pk": {"S": code},
+        "sk": {"S": "link"},
+        "code": {"S": code},
+        "owner": {"S": owner},
+        "url": {"S": url},
+        "created_at": {"S": at},
+        "updated_at": {"S": at},
+        "redirect_type": {"N": "302"},
+    }
+
+
 # --- the API as a client sees it --------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from collections import Counter
 
-from bench.measure import RATIO, Goal, Summary, Table, interleaved, median
+from bench.measure import RATIO, Goal, Table, interleaved, latency_table, median
 from bench.partner import Partner
 from bench.report import PartResult
 from bench.stack import (
@@ -29,6 +29,7 @@ from bench.stack import (
     LambdaContextStub,
     exercise_every_function,
     folder_of,
+    link_item,
     stdout_silenced,
 )
 from localcloud.functions import worker_environment
@@ -79,16 +80,9 @@ def handler_vs_bare(stack: BenchStack, result: PartResult) -> None:
         new_code = secrets.token_urlsafe(5)[:7]
         dynamodb.put_item(
             TableName=table,
-            Item={
-                "pk": {"S": new_code},
-                "sk": {"S": "link"},
-                "code": {"S": new_code},
-                "owner": {"S": stack.owner},
-                "url": {"S": "https://example.com/bench"},
-                "created_at": {"S": "2026-01-01T00:00:00.000000Z"},
-                "updated_at": {"S": "2026-01-01T00:00:00.000000Z"},
-                "redirect_type": {"N": "302"},
-            },
+            Item=link_item(
+                new_code, stack.owner, "https://example.com/bench", "2026-01-01T00:00:00.000000Z"
+            ),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
@@ -106,17 +100,17 @@ def handler_vs_bare(stack: BenchStack, result: PartResult) -> None:
             iterations=HANDLER_ITERATIONS,
             warmup=HANDLER_WARMUP,
         )
-    summaries = {name: Summary.of(values) for name, values in samples.items()}
-    table_out = Table(
-        f"Handlers in-process vs bare calls, same moto ({HANDLER_ITERATIONS} interleaved calls "
-        f"each after {HANDLER_WARMUP} warm-up rounds)",
-        ["call", "p50 ms", "p95 ms", "p99 ms"],
+    result.tables.append(
+        latency_table(
+            f"Handlers in-process vs bare calls, same moto ({HANDLER_ITERATIONS} interleaved "
+            f"calls each after {HANDLER_WARMUP} warm-up rounds)",
+            "call",
+            samples,
+        )
     )
-    for name, summary in summaries.items():
-        table_out.add(name, summary.p50, summary.p95, summary.p99)
-    result.tables.append(table_out)
-    redirect_ratio = summaries["redirect handler"].p50 / summaries["bare GetItem"].p50
-    create_ratio = summaries["create handler"].p50 / summaries["bare conditional PutItem"].p50
+    p50 = {name: median(values) for name, values in samples.items()}
+    redirect_ratio = p50["redirect handler"] / p50["bare GetItem"]
+    create_ratio = p50["create handler"] / p50["bare conditional PutItem"]
     result.goals += [
         Goal(
             "redirect handler ÷ bare GetItem (p50)",

@@ -400,6 +400,16 @@ def receive_all(sqs: Any, queue_url: str, *, visibility_timeout: int = 0) -> lis
     return list(response.get("Messages", []))
 
 
+def wait_for_dead_letter(sqs: Any, dlq_url: str, body: str, timeout: float) -> dict[str, Any]:
+    """The message with this body, once it is in the DLQ (looked at, not consumed)."""
+    found = wait_until(
+        lambda: [m for m in receive_all(sqs, dlq_url) if m["Body"] == body],
+        timeout,
+        what=f"the message in {queue_name(dlq_url)}",
+    )
+    return dict(found[0])
+
+
 def hand_made_link(code: str, owner: str, short_base_url: str, at: datetime) -> dict[str, Any]:
     """A link as an event carries it (DESIGN section 5), for events sent by hand."""
     return {

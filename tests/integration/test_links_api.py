@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from shortener.clock import to_iso
+from tests.api_contract import LINK_FIELDS
 from tests.integration.helpers import (
     ApiClient,
     Owner,
@@ -28,16 +29,6 @@ pytest_plugins = ["tests.integration.fixtures"]
 pytestmark = pytest.mark.integration
 
 TARGET = "https://example.com/a/long/path?with=query"
-LINK_FIELDS = {
-    "code",
-    "short_url",
-    "url",
-    "created_at",
-    "updated_at",
-    "expires_at",
-    "redirect_type",
-    "qr",
-}
 GENERATED_CODE = re.compile(r"^[A-Za-z0-9]{7}$")
 
 

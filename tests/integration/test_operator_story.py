@@ -20,6 +20,7 @@ from tests.integration.helpers import (
     run_ops,
     run_ops_json,
     unique,
+    wait_for_dead_letter,
     wait_for_drain,
     wait_until,
 )
@@ -102,11 +103,7 @@ def test_a_poison_message_reaches_its_dlq_and_purge_removes_it(
 
     stack.sqs.send_message(QueueUrl=queue_url, MessageBody=poison)
 
-    wait_until(
-        lambda: any(m["Body"] == poison for m in receive_all(stack.sqs, dlq_url)),
-        DLQ_TIMEOUT,
-        what="the poison message in the DLQ",
-    )
+    wait_for_dead_letter(stack.sqs, dlq_url, poison, DLQ_TIMEOUT)
     assert listed_dlq(aws_endpoint, dlq_url)["depth"] >= 1
 
     run_ops(aws_endpoint, "dlq", "purge", queue_name(dlq_url), "--yes")

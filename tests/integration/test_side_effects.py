@@ -22,6 +22,7 @@ from standardwebhooks import Webhook
 
 from shortener.clock import to_iso
 from tests.integration.helpers import (
+    CONSUMER_QUEUES,
     Owner,
     Partner,
     ReceivedWebhook,
@@ -38,6 +39,7 @@ from tests.integration.helpers import (
     sent_emails,
     today,
     unique,
+    wait_for_dead_letter,
     wait_for_drain,
     wait_until,
 )
@@ -131,13 +133,11 @@ def test_the_qr_endpoint_goes_from_202_to_200_and_the_png_decodes_to_the_short_u
     assert int(pending.headers["Retry-After"]) >= 1
     assert pending.json()["status"] == "pending"
 
-    ready = wait_until(
-        lambda: story.owner.api.get(f"/links/{story.code}/qr").status_code == 200,
-        EFFECT_TIMEOUT,
-        what="the QR code",
-    )
-    assert ready
-    body = story.owner.api.get(f"/links/{story.code}/qr").json()
+    def ready() -> dict[str, Any] | None:
+        answer = story.owner.api.get(f"/links/{story.code}/qr")
+        return dict(answer.json()) if answer.status_code == 200 else None
+
+    body = wait_until(ready, EFFECT_TIMEOUT, what="the QR code")
     assert body["status"] == "ready"
 
     png = requests.get(body["png_url"], timeout=30)
@@ -258,15 +258,10 @@ def test_a_poison_message_reaches_the_dlq_while_the_consumer_serves_the_others(
     counted = wait_until(
         lambda: owner.api.stats_for(today()), EFFECT_TIMEOUT, what="the valid event counted"
     )
-    dead = wait_until(
-        lambda: [m for m in receive_all(stack.sqs, dead_letters) if m["Body"] == poison],
-        EFFECT_TIMEOUT,
-        what="the poison message in the DLQ",
-    )
+    dead = wait_for_dead_letter(stack.sqs, dead_letters, poison, EFFECT_TIMEOUT)
 
     assert counted["created"] == 1
-    assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= 1
-    stack.sqs.delete_message(QueueUrl=dead_letters, ReceiptHandle=dead[0]["ReceiptHandle"])
+    stack.sqs.delete_message(QueueUrl=dead_letters, ReceiptHandle=dead["ReceiptHandle"])
 
 
 # --- the seed's scenario: a slow or dead dependency never slows creation ----------------------
@@ -504,7 +499,7 @@ def test_the_same_event_delivered_three_times_has_each_effect_once(
     )
     before = observed(story, stack, aws_endpoint, aws_client)
 
-    for queue in ("StatsQueue", "EmailQueue", "WebhooksQueue", "QrQueue", "CdnQueue"):
+    for queue in CONSUMER_QUEUES:
         for _ in range(3):
             stack.sqs.send_message(QueueUrl=stack.queue_url(queue), MessageBody=body)
     wait_for_drain(stack.sqs, stack.pipeline_queue_urls(), DRAIN_TIMEOUT)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import Stack, queue_url_from_physical_id
+from tests.integration.helpers import CONSUMER_QUEUES, Stack, queue_url_from_physical_id
 
 pytest_plugins = ["tests.integration.fixtures"]
 pytestmark = pytest.mark.integration
@@ -136,7 +136,7 @@ def test_the_queues_match_the_template_with_their_redrive_policies(
         for logical_id, url in urls.items()
     }
     with_dlq = {logical_id for logical_id, q in queues.items() if "RedrivePolicy" in q}
-    assert {"QrQueue", "StatsQueue", "EmailQueue", "WebhooksQueue", "CdnQueue"} <= with_dlq
+    assert set(CONSUMER_QUEUES) <= with_dlq
 
     for logical_id, declared in queues.items():
         attributes = stack.sqs.get_queue_attributes(

@@ -1,16 +1,20 @@
 """What the consumer tests need beyond conftest's `aws`: a versioned QR bucket, a verified SES
-sender and a CloudFront distribution. A test module uses them with
+sender, a CloudFront distribution, and each consumer's handler. A test module uses them with
 `pytest_plugins = ["tests.unit.consumers_fixtures"]`; its inputs come from
-`tests.unit.consumer_events`.
+`tests.unit.consumer_events`. Plugin fixtures are global to the session, so the handlers' names
+say which consumer they are. `decode_qr` reads a QR image as a phone would.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from typing import Any
 
 import boto3
 import pytest
+
+from tests.unit.consumer_events import Handler, load_handler
 
 
 @pytest.fixture
@@ -61,3 +65,31 @@ def distribution_id(aws: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     identifier = str(distribution["Distribution"]["Id"])
     monkeypatch.setenv("DISTRIBUTION_ID", identifier)
     return identifier
+
+
+@pytest.fixture
+def qr_consumer(qr_bucket: str) -> Handler:
+    return load_handler("qr")
+
+
+@pytest.fixture
+def stats_consumer(aws: Any) -> Handler:
+    return load_handler("stats")
+
+
+@pytest.fixture
+def email_consumer(aws: Any) -> Handler:
+    return load_handler("email")
+
+
+@pytest.fixture
+def cdn_consumer(distribution_id: str) -> Handler:
+    return load_handler("cdn")
+
+
+def decode_qr(png: bytes) -> str:
+    """What a phone reads from a QR image (zbarimg)."""
+    decoded = subprocess.run(
+        ["zbarimg", "--raw", "-q", "-"], input=png, capture_output=True, check=True, timeout=30
+    )
+    return decoded.stdout.decode().strip()

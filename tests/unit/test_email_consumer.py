@@ -7,27 +7,19 @@ from email import message_from_string, policy
 from email.message import EmailMessage
 
 import boto3
-import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from shortener import effects
 from tests.unit.consumer_events import (
-    Handler,
     created,
     failed_message_ids,
-    load_handler,
     sqs_event,
 )
 
 pytest_plugins = ["tests.unit.consumers_fixtures"]
 
 CODE = "mail123"
-
-
-@pytest.fixture
-def email(aws) -> Handler:
-    return load_handler("email")
 
 
 def sent() -> list[EmailMessage]:
@@ -46,12 +38,12 @@ def part(message: EmailMessage, subtype: str) -> str:
 
 
 def test_the_owner_gets_one_confirmation_with_the_short_url_and_qr_link(
-    email, api_key, email_sender, lambda_context
+    email_consumer, api_key, email_sender, lambda_context
 ):
     api_key("alice", email="alice@example.com")
     event = created(CODE)
 
-    assert failed_message_ids(email(sqs_event(event), lambda_context)) == []
+    assert failed_message_ids(email_consumer(sqs_event(event), lambda_context)) == []
 
     (message,) = sent()
     assert message["To"] == "alice@example.com"
@@ -68,22 +60,22 @@ def test_the_owner_gets_one_confirmation_with_the_short_url_and_qr_link(
 
 
 def test_a_repeated_or_redriven_event_sends_no_second_email(
-    email, api_key, email_sender, lambda_context
+    email_consumer, api_key, email_sender, lambda_context
 ):
     api_key("alice", email="alice@example.com")
     event = created(CODE)
 
     for batch in (sqs_event(event), sqs_event(event), sqs_event(event, event)):
-        assert failed_message_ids(email(batch, lambda_context)) == []
+        assert failed_message_ids(email_consumer(batch, lambda_context)) == []
 
     assert len(sent()) == 1
 
 
-def test_an_owner_without_email_is_skipped(email, api_key, email_sender, lambda_context):
+def test_an_owner_without_email_is_skipped(email_consumer, api_key, email_sender, lambda_context):
     api_key("alice")
     api_key("alice", email="old@example.com", revoked=True)
 
-    assert failed_message_ids(email(sqs_event(created(CODE)), lambda_context)) == []
+    assert failed_message_ids(email_consumer(sqs_event(created(CODE)), lambda_context)) == []
 
     assert sent() == []
     status = effects.current(CODE, "email")
@@ -91,25 +83,27 @@ def test_an_owner_without_email_is_skipped(email, api_key, email_sender, lambda_
     assert status.state == "skipped"
 
 
-def test_the_newest_live_key_with_an_address_decides(email, api_key, email_sender, lambda_context):
+def test_the_newest_live_key_with_an_address_decides(
+    email_consumer, api_key, email_sender, lambda_context
+):
     api_key("alice", email="first@example.com")
     api_key("alice", email="second@example.com")
     api_key("alice", email="revoked@example.com", revoked=True)
     api_key("alice")
 
-    assert failed_message_ids(email(sqs_event(created(CODE)), lambda_context)) == []
+    assert failed_message_ids(email_consumer(sqs_event(created(CODE)), lambda_context)) == []
 
     assert [message["To"] for message in sent()] == ["second@example.com"]
 
 
 def test_a_refused_send_fails_its_record_only_and_is_sent_once_on_retry(
-    email, api_key, lambda_context
+    email_consumer, api_key, lambda_context
 ):
     # The sender is not a verified identity yet: SES refuses alice's message.
     api_key("alice", email="alice@example.com")
     batch = sqs_event(created(CODE), created("bobs123", owner="bob"))
 
-    response = email(batch, lambda_context)
+    response = email_consumer(batch, lambda_context)
 
     assert failed_message_ids(response) == [batch["Records"][0]["messageId"]]
     status = effects.current(CODE, "email")
@@ -118,7 +112,7 @@ def test_a_refused_send_fails_its_record_only_and_is_sent_once_on_retry(
     assert "MessageRejected" in (status.last_error or "")
 
     boto3.client("sesv2").create_email_identity(EmailIdentity=os.environ["EMAIL_SENDER"])
-    assert failed_message_ids(email(batch, lambda_context)) == []
+    assert failed_message_ids(email_consumer(batch, lambda_context)) == []
 
     assert [message["To"] for message in sent()] == ["alice@example.com"]
     status = effects.current(CODE, "email")
@@ -126,9 +120,11 @@ def test_a_refused_send_fails_its_record_only_and_is_sent_once_on_retry(
     assert (status.state, status.attempts) == ("done", 1)
 
 
-def test_a_malformed_message_fails_alone(email, api_key, email_sender, lambda_context):
+def test_a_malformed_message_fails_alone(email_consumer, api_key, email_sender, lambda_context):
     api_key("alice", email="alice@example.com")
     batch = sqs_event(created(CODE), '{"detail": "no event"}')
 
-    assert failed_message_ids(email(batch, lambda_context)) == [batch["Records"][1]["messageId"]]
+    assert failed_message_ids(email_consumer(batch, lambda_context)) == [
+        batch["Records"][1]["messageId"]
+    ]
     assert len(sent()) == 1

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
-import pytest
 import requests
 
-from tests.unit.consumer_events import Handler, load_handler, published_events, sqs_event
+from tests.unit.consumer_events import Handler, published_events, sqs_event
+from tests.unit.consumers_fixtures import decode_qr
 
 pytest_plugins = ["tests.unit.consumers_fixtures"]
-
-
-@pytest.fixture
-def qr_consumer(qr_bucket: str) -> Handler:
-    return load_handler("qr")
 
 
 def publish_to(consumer: Handler, context: object) -> None:
@@ -44,10 +38,7 @@ def test_pending_with_retry_after_until_the_images_exist_then_their_urls(
     assert body["status"] == "ready"
     png = requests.get(body["png_url"], timeout=10)
     assert png.headers["Content-Type"] == "image/png"
-    decoded = subprocess.run(
-        ["zbarimg", "--raw", "-q", "-"], input=png.content, capture_output=True, check=True
-    )
-    assert decoded.stdout.decode().strip() == "https://sho.rt/qr-me"
+    assert decode_qr(png.content) == "https://sho.rt/qr-me"
     assert requests.get(body["svg_url"], timeout=10).content.lstrip().startswith(b"<svg")
 
 

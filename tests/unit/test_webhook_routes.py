@@ -115,7 +115,9 @@ def test_delivery_log_lists_deliveries_newest_first(
     assert answer.status == 200
     items = answer.json()["items"]
     assert [item["code"] for item in items] == ["second2", "first01"]
-    assert items[0] == {
+    shown = dict(items[0])
+    assert shown.pop("updated_at")
+    assert shown == {
         "delivery_id": delivery_id_for(second.id, endpoint["id"]),
         "event_id": second.id,
         "event_type": "link.created",
@@ -124,9 +126,7 @@ def test_delivery_log_lists_deliveries_newest_first(
         "last_status_code": None,
         "last_error": None,
         "state": "pending",
-        "updated_at": items[0]["updated_at"],
     }
-    assert items[0]["updated_at"]
     newest = api("GET", f"/webhooks/{endpoint['id']}/deliveries", query={"limit": "1"})
     assert [item["code"] for item in newest.json()["items"]] == ["second2"]
     assert_problem(api("GET", f"/webhooks/{endpoint['id']}/deliveries", query={"limit": "0"}), 422)

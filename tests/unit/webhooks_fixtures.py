@@ -21,6 +21,7 @@ from shortener import settings
 from shortener.events import LinkEvent
 from shortener.webhooks import delivery_queue, ssrf
 from tests.unit.conftest import REGION, AwsResources, new_lambda_context
+from tests.unit.consumer_events import sqs_event
 from tests.unit.webhooks_support import (
     DEFAULT_RETRY_DELAYS,
     DELIVERY_QUEUE,
@@ -30,7 +31,6 @@ from tests.unit.webhooks_support import (
     DispatchEvents,
     Partner,
     WebhookCloud,
-    webhooks_queue_event,
 )
 
 
@@ -92,7 +92,7 @@ def dispatch_events(webhook_cloud: WebhookCloud) -> DispatchEvents:
     handler = _handler_module("webhook_dispatch").handler
 
     def run(*events: LinkEvent) -> dict[str, Any]:
-        return dict(handler(webhooks_queue_event(*events), new_lambda_context()))
+        return dict(handler(sqs_event(*events), new_lambda_context()))
 
     return run
 

@@ -21,7 +21,7 @@ from standardwebhooks import Webhook
 
 from shortener import settings
 from shortener.events import LinkEvent, LinkSnapshot
-from tests.unit.conftest import ACCOUNT_ID, REGION
+from tests.unit.conftest import REGION
 
 DELIVERY_QUEUE = "DeliveryQueue"
 # Two retries: a delivery gets three attempts.
@@ -196,33 +196,6 @@ def link_event(
             ),
         }
     )
-
-
-def webhooks_queue_event(*events: LinkEvent) -> dict[str, Any]:
-    """The SQS event of the dispatcher: each message is the EventBridge event a rule sent."""
-    records = []
-    for event in events:
-        envelope = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "source": "shortener.links",
-            "detail-type": event.type,
-            "detail": event.model_dump(mode="json"),
-        }
-        records.append(
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": str(uuid.uuid4()),
-                "body": json.dumps(envelope),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:WebhooksQueue",
-                "awsRegion": REGION,
-            }
-        )
-    return {"Records": records}
 
 
 DispatchEvents = Callable[..., dict[str, Any]]
