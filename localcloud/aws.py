@@ -17,6 +17,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud.names import REGION
+from localcloud.retention import bound_moto_retention
 
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 LOOPBACK = "127.0.0.1"
@@ -48,6 +49,7 @@ class MotoServer:
         self.endpoint = ""
 
     def start(self) -> str:
+        bound_moto_retention()  # before moto creates its first model object
         # Werkzeug logs one line per request: noise next to the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = _AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
