@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
+from ops.errors import LOOPBACK_HOSTS, UsageError
 from shortener.models import ApiKeyModel, EffectStatusModel, WebhookDeliveryModel, bind_table_names
 
 DEFAULT_REGION = "us-east-1"
@@ -22,9 +23,27 @@ DEFAULT_REGION = "us-east-1"
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5)
 
 
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # What moto (the local cloud) accepts; it checks no signature.
 _LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
+
+
+def check_endpoint_variables() -> None:
+    """AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) must be URLs with a scheme: botocore
+    would otherwise fail on the first client with a bare `ValueError: Invalid endpoint`."""
+    for name, value in sorted(os.environ.items()):
+        if name != _ENDPOINT_VARIABLE and not name.startswith(_ENDPOINT_VARIABLE + "_"):
+            continue
+        if not value:
+            continue
+        parsed = urlparse(value)
+        if parsed.scheme in ("http", "https") and parsed.hostname:
+            continue
+        example = value.split("://", 1)[-1] or "127.0.0.1:4566"
+        raise UsageError(
+            f"{name}={value!r} is not a URL: give it a scheme and a host, "
+            f"e.g. {name}=http://{example}"
+        )
 
 
 def default_local_credentials() -> None:
@@ -32,7 +51,7 @@ def default_local_credentials() -> None:
     loopback endpoint is the local cloud, which needs credentials only to sign requests.
     Real credentials, when there are any, still win."""
     host = urlparse(os.environ.get("AWS_ENDPOINT_URL", "")).hostname
-    if host in _LOOPBACK_HOSTS and boto3.session.Session().get_credentials() is None:
+    if host in LOOPBACK_HOSTS and boto3.session.Session().get_credentials() is None:
         for name, value in _LOCAL_CREDENTIALS.items():
             os.environ.setdefault(name, value)
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ops import dlq, keys, replay
-from ops.aws import default_local_credentials
+from ops.aws import check_endpoint_variables, default_local_credentials
 from ops.context import Context
 from ops.errors import EXIT_CODES_HELP, ExitCode, translate
 from ops.filters import FILTER_HELP
@@ -16,6 +16,7 @@ from ops.output import Output
 
 DEFAULT_STACK = "Shortener-dev"
 STACK_ENV = "SHORTENER_STACK"
+CONSOLE_SCRIPT = "shortener-ops"  # pyproject.toml's [project.scripts]
 # Options whose values may start with "-" (relative times such as -15m).
 _DASH_VALUED_OPTIONS = ("--from", "--to")
 
@@ -45,6 +46,12 @@ def _rate(text: str) -> int:
     return value
 
 
+def _prog() -> str:
+    """How the user called the CLI: the `shortener-ops` script, or `python -m ops`."""
+    script = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return script if script == CONSOLE_SCRIPT else "python -m ops"
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --json and --stack work before or after the command; SUPPRESS keeps a sub-command's
     # default from overwriting a value given before it.
@@ -59,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     parser = argparse.ArgumentParser(
-        prog="python -m ops",
+        prog=_prog(),
         description=DESCRIPTION,
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -197,9 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or a usage error (2), already printed
         return int(exit_.code or 0)
     out = Output(as_json=args.json, stdout=sys.stdout, stderr=sys.stderr)
-    default_local_credentials()
     stack_name = args.stack or os.environ.get(STACK_ENV) or DEFAULT_STACK
     try:
+        check_endpoint_variables()
+        default_local_credentials()
         return _run(Context(stack_name, out), args)
     except KeyboardInterrupt:
         out.error("interrupted; messages being read become visible again by themselves")

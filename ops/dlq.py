@@ -95,9 +95,11 @@ def _collect(sqs: Any, dlq: DeadLetterQueue, limit: int | None, ctx: Context) ->
 
 
 def _detail(row: dict[str, Any]) -> str | None:
+    """One line: where it went, the last error (its HTTP status once), what the body is."""
     status = row.get("last_status_code")
-    error = row.get("last_error")
-    if status is not None:
+    error = " ".join(str(row.get("last_error") or "").split()) or None
+    if status is not None and not (error or "").startswith(f"HTTP {status}"):
+        # The delivery's own error already starts with "HTTP 500" when a partner answered.
         error = f"HTTP {status}" + (f": {error}" if error else "")
     parts = [
         f"endpoint {row['endpoint_id']}" if row.get("endpoint_id") else None,

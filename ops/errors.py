@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from enum import IntEnum
+from urllib.parse import urlparse
 
 from botocore.exceptions import (
     ClientError,
@@ -11,6 +13,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     PartialCredentialsError,
 )
+from botocore.parsers import ResponseParserError
 
 
 class ExitCode(IntEnum):
@@ -87,6 +90,35 @@ def is_denied(error: ClientError) -> bool:
     return error_code(error) in _DENIED_CODES or status == 403
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+LOCAL_CLOUD_PORT = 4566  # `make run`'s default AWS_PORT
+
+
+def _configured_endpoint() -> str | None:
+    return os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def _unreachable(endpoint: str | None) -> UnreachableError:
+    """What to check, for the endpoint the request really went to (not a port we assume)."""
+    endpoint = (endpoint or _configured_endpoint() or "").rstrip("/")
+    if not endpoint:
+        return UnreachableError("cannot reach the AWS endpoint: check the network and AWS_REGION")
+    parsed = urlparse(endpoint)
+    if parsed.hostname in LOOPBACK_HOSTS:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        make_run = "make run" if port == LOCAL_CLOUD_PORT else f"make run AWS_PORT={port}"
+        hint = f"is the local cloud up? `{make_run}` serves one at {endpoint}"
+    elif _configured_endpoint():
+        hint = "is it up, and is AWS_ENDPOINT_URL right?"
+    else:
+        hint = "check the network and AWS_REGION"
+    return UnreachableError(f"cannot reach the AWS endpoint {endpoint}: {hint}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _root_cause(error: BaseException) -> BaseException:
     """pynamodb wraps botocore's errors: find the one that says what really happened."""
     seen: set[int] = set()
@@ -110,16 +142,27 @@ def translate(error: BaseException) -> OpsError | None:
             "AWS_SECRET_ACCESS_KEY (any values work against a local endpoint)"
         )
     if isinstance(cause, ConnectionError | HTTPClientError):
-        endpoint = getattr(cause, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
-        return UnreachableError(
-            f"cannot reach the AWS endpoint {endpoint}: is it up? "
-            "(locally, `make run` serves one at http://127.0.0.1:4566)"
-        )
+        return _unreachable(getattr(cause, "kwargs", {}).get("endpoint_url"))
+    if isinstance(cause, ValueError) and str(cause).startswith("Invalid endpoint"):
+        # An endpoint_url from a config file (the environment's is checked up front).
+        return UsageError(f"{cause}: an endpoint URL needs a scheme, e.g. http://127.0.0.1:4566")
+    if isinstance(cause, ResponseParserError):
+        # Not an AWS answer at all (a proxy's page, a server error with a plain-text body).
+        body = str(cause).strip().splitlines()[-1] if str(cause).strip() else ""
+        where = _configured_endpoint() or "the AWS endpoint"
+        return OpsError(f"{where} answered something that is not an AWS response: {body[:200]}")
     if isinstance(cause, ClientError):
-        message = cause.response.get("Error", {}).get("Message", "")
+        message = _one_line(str(cause.response.get("Error", {}).get("Message", "")))
+        code = error_code(cause)
         if is_denied(cause):
-            return DeniedError(
-                f"access denied on {cause.operation_name}: {error_code(cause)}: {message}"
-            )
-        return OpsError(f"{cause.operation_name} failed: {error_code(cause)}: {message}")
+            return DeniedError(f"access denied on {cause.operation_name}: {code}: {message}")
+        status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code.isdigit() or not code:
+            # No AWS error code, only an HTTP status: say that once, and what came with it.
+            status_text = f"HTTP {status or code}"
+            detail = f": {message}" if message and message != status_text else ""
+            where = _configured_endpoint() or "the AWS endpoint"
+            operation = cause.operation_name
+            return OpsError(f"{operation} failed: {where} answered {status_text}{detail}")
+        return OpsError(f"{cause.operation_name} failed: {code}: {message}")
     return None
