@@ -12,18 +12,47 @@ export API_PORT ?= 3000
 CDK := npx --no-install cdk --no-notices
 CDK_LOCAL := -c local=true -c short_base_url=http://127.0.0.1:$(API_PORT)
 
-.PHONY: help setup run test test-unit test-infra test-integration lint format synth synth-local layer bench deploy openapi clean
+# `make synth|deploy|diff STAGE=prod CONTEXT="alarm_email=ops@example.com k=v"`: the stage is one
+# of cdk.json's context.stages; each CONTEXT pair becomes `-c k=v` (values without spaces).
+STAGE ?= dev
+CONTEXT ?=
+CDK_STAGE_GOALS := synth deploy diff
+ifeq ($(origin ARGS),command line)
+$(error ARGS is not read by this Makefile: use STAGE=<stage> and CONTEXT="k=v ..." (make synth STAGE=prod CONTEXT="alarm_email=ops@example.com"))
+endif
+ifneq ($(filter $(CDK_STAGE_GOALS),$(MAKECMDGOALS)),)
+STAGES := $(shell $(PYTHON) -c 'import json; print(" ".join(json.load(open("cdk.json"))["context"]["stages"]))')
+ifneq ($(words $(STAGE)),1)
+$(error STAGE="$(STAGE)": give one stage of cdk.json's context.stages: $(STAGES))
+endif
+ifeq ($(filter $(STAGE),$(STAGES)),)
+$(error unknown STAGE=$(STAGE): cdk.json's context.stages has $(STAGES))
+endif
+CONTEXT_NOT_PAIRS := $(strip $(foreach item,$(CONTEXT),$(if $(findstring =,$(item)),$(filter =%,$(item)),$(item))))
+ifneq ($(CONTEXT_NOT_PAIRS),)
+$(error CONTEXT="$(CONTEXT)": every item must be k=v, space-separated (not: $(CONTEXT_NOT_PAIRS)))
+endif
+ifneq ($(filter stage=%,$(CONTEXT)),)
+$(error CONTEXT sets the stage: use STAGE=$(patsubst stage=%,%,$(firstword $(filter stage=%,$(CONTEXT)))) instead)
+endif
+endif
+CDK_CONTEXT := -c stage=$(STAGE) $(foreach pair,$(CONTEXT),-c $(pair))
+
+.PHONY: help setup run test test-unit test-infra test-integration lint format synth synth-local layer bench deploy diff openapi clean
 
 help:
 	@echo "make run      set up, then serve the whole stack locally (API on :$(API_PORT), AWS on :$(AWS_PORT))"
 	@echo "make test     set up, then lint and run every test"
-	@echo "make synth    synthesize the stack (offline);  make deploy  deploy it with the CDK CLI"
+	@echo "make synth    synthesize the stack (offline);  make deploy  deploy it;  make diff  compare"
+	@echo "             (all three: STAGE=dev|prod, CONTEXT=\"k=v ...\" for more cdk context)"
 	@echo "make bench    run the benchmarks and write docs/benchmarks.md"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# The shortener-ops command (pyproject.toml's [project.scripts]), usable from any folder.
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -45,7 +74,7 @@ setup: $(VENV)/.installed node_modules/.installed build/layer-deps/.installed
 layer: build/layer-deps/.installed
 
 synth: setup
-	$(CDK) synth --quiet
+	$(CDK) synth --quiet $(CDK_CONTEXT)
 
 synth-local: setup
 	$(CDK) synth --quiet $(CDK_LOCAL)
@@ -81,7 +110,10 @@ bench: setup
 	$(PY) -m bench
 
 deploy: setup
-	$(CDK) deploy --all
+	$(CDK) deploy --all $(CDK_CONTEXT)
+
+diff: setup
+	$(CDK) diff --all $(CDK_CONTEXT)
 
 clean:
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
