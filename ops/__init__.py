@@ -1,8 +1,10 @@
-"""The operator CLI: `python -m ops` (DESIGN section 8).
+"""The operator CLI: `shortener-ops`, or `python -m ops` (DESIGN section 8).
 
-It runs from the repository root with the project's environment, so the shared code the functions
-use to describe events and items (`shortener.*`, the SharedCode layer) is put on the path here:
-the CLI decodes messages with the same code that wrote them, never with a copy.
+It decodes messages with the shared code the functions use to describe events and items
+(`shortener.*`, the SharedCode layer), never with a copy. `make setup` installs both packages
+into .venv (pyproject.toml), so the `shortener-ops` script runs from any folder; without that
+install, `python -m ops` from the repository root finds the shared code through the path added
+here.
 """
 
 from __future__ import annotations
