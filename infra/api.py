@@ -28,6 +28,9 @@ MANAGEMENT_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/stats", ("GET",)),
 )
 OPENAPI_PATH = "/openapi.json"
+# Swagger UI and the swagger-ui files it loads, all served by the api function
+# (shortener.api.docs): documentation, public like the document itself.
+DOCS_PATHS = ("/docs", "/docs/swagger-ui-bundle.min.js", "/docs/swagger-ui.min.css")
 REDIRECT_PATH = "/{code}"
 AUTHORIZER_CACHE_TTL = Duration.minutes(5)
 
@@ -177,12 +180,15 @@ class ShortenerApi(Construct):
                 resource.add_method(method, api_integration, authorizer=self.authorizer)
 
         public_methods = [
-            self.rest_api.root.resource_for_path(OPENAPI_PATH).add_method("GET", api_integration),
+            self.rest_api.root.resource_for_path(path).add_method("GET", api_integration)
+            for path in (OPENAPI_PATH, *DOCS_PATHS)
+        ]
+        public_methods.append(
             self.rest_api.root.resource_for_path(REDIRECT_PATH).add_method(
                 "GET",
                 apigw.LambdaIntegration(self.redirect_function.function, allow_test_invoke=False),
-            ),
-        ]
+            )
+        )
         self._acknowledge_design(public_methods)
 
     def _add_gateway_problems(self) -> None:
@@ -201,8 +207,9 @@ class ShortenerApi(Construct):
                 method,
                 "AwsSolutions-APIG4",
                 "Public by contract (DESIGN section 4): GET /{code} is the redirect anyone may "
-                "follow and GET /openapi.json documents the API; every other route has the "
-                "Lambda TOKEN authorizer.",
+                "follow, GET /openapi.json documents the API and GET /docs (with its swagger-ui "
+                "files) browses that document; every other route has the Lambda TOKEN "
+                "authorizer.",
             )
         acknowledge(
             self.rest_api,

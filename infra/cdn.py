@@ -13,8 +13,9 @@ from infra.config import StageConfig
 from infra.logical_ids import pin_logical_id
 from infra.nag import acknowledge
 
-# Path patterns of the management API: never cached, every method, the caller's headers.
-UNCACHED_PATHS = ("/links*", "/webhooks*", "/stats*", "/openapi.json")
+# Path patterns of the management API and its documentation: never cached, every method, the
+# caller's headers. `/docs` and `/docs/*`, not `/docs*`: a code like `docsy` stays a redirect.
+UNCACHED_PATHS = ("/links*", "/webhooks*", "/stats*", "/openapi.json", "/docs", "/docs/*")
 
 
 class Cdn(Construct):

@@ -7,6 +7,8 @@ import json
 import pytest
 from stack_template import StackTemplate
 
+from shortener.api import docs
+
 MANAGEMENT_ROUTES = [
     ("GET", "/links"),
     ("POST", "/links"),
@@ -20,7 +22,11 @@ MANAGEMENT_ROUTES = [
     ("GET", "/webhooks/{id}/deliveries"),
     ("GET", "/stats"),
 ]
-PUBLIC_ROUTES = {("GET", "/{code}"): "RedirectFunction", ("GET", "/openapi.json"): "ApiFunction"}
+PUBLIC_ROUTES = {
+    ("GET", "/{code}"): "RedirectFunction",
+    ("GET", "/openapi.json"): "ApiFunction",
+    **{("GET", path): "ApiFunction" for path in (docs.PAGE_PATH, *docs.ASSET_PATHS)},
+}
 
 
 def _integrated_function(method: dict) -> str:

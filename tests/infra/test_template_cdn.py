@@ -6,7 +6,7 @@ import pytest
 from aws_cdk import aws_cloudfront as cloudfront
 from stack_template import StackTemplate
 
-MANAGEMENT_PATTERNS = ["/links*", "/webhooks*", "/stats*", "/openapi.json"]
+MANAGEMENT_PATTERNS = ["/links*", "/webhooks*", "/stats*", "/openapi.json", "/docs", "/docs/*"]
 
 
 def _config(synth: StackTemplate) -> dict:

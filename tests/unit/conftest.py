@@ -237,6 +237,9 @@ API_RESOURCES = (
     "/webhooks",
     "/stats",
     "/openapi.json",
+    "/docs/swagger-ui-bundle.min.js",
+    "/docs/swagger-ui.min.css",
+    "/docs",
     "/{code}",
 )
 

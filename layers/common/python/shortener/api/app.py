@@ -20,7 +20,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from shortener.api import links_routes, qr_routes, stats_routes, webhooks_routes
+from shortener.api import docs, links_routes, qr_routes, stats_routes, webhooks_routes
+from shortener.api.problem_responses import problem_responses
 from shortener.problems import PROBLEM_CONTENT_TYPE, Problem
 
 MAX_BODY_BYTES = 64 * 1024
@@ -135,6 +136,7 @@ def openapi_json() -> str:
             Tag(name="links", description="Create, read, change and delete short links"),
             Tag(name="webhooks", description="Partner endpoints and their delivery logs"),
             Tag(name="stats", description="Daily counts of link changes, per owner"),
+            Tag(name="docs", description="This document (no key); Swagger UI at `GET /docs`"),
         ],
         security_schemes={
             "apiKey": HTTPBearer(
@@ -145,8 +147,54 @@ def openapi_json() -> str:
     )
 
 
-@app.get("/openapi.json", include_in_schema=False)
+# In the document itself: the one operation anyone may try out from the docs page.
+@app.get(
+    "/openapi.json",
+    summary="This OpenAPI document",
+    tags=["docs"],
+    security=[{}],
+    responses={
+        200: {
+            "description": "The OpenAPI 3 document of the management API",
+            "content": {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}},
+        },
+        # Validation is on for every route: Powertools would document its own 422 shape.
+        **problem_responses(422),
+    },
+)
 def openapi_document() -> Response[str]:
     return Response(
         status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_json()
     )
+
+
+@app.get(docs.PAGE_PATH, include_in_schema=False)
+def docs_page() -> Response[str]:
+    if app.current_event.path.endswith("/"):
+        # The page links its assets relative to itself: `/docs/` would look for `/docs/docs/`.
+        return Response(status_code=308, headers={"Location": "../docs"}, body="")
+    return Response(
+        status_code=200,
+        content_type=docs.HTML_CONTENT_TYPE,
+        body=docs.page(openapi_json(), API_TITLE),
+        headers={"Cache-Control": docs.PAGE_CACHE_CONTROL},
+    )
+
+
+def _docs_asset(name: str) -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type=docs.ASSET_CONTENT_TYPES[name],
+        body=docs.asset(name),
+        headers={"Cache-Control": docs.ASSET_CACHE_CONTROL},
+    )
+
+
+@app.get(f"{docs.PAGE_PATH}/{docs.JS_FILE}", include_in_schema=False)
+def docs_script() -> Response[str]:
+    return _docs_asset(docs.JS_FILE)
+
+
+@app.get(f"{docs.PAGE_PATH}/{docs.CSS_FILE}", include_in_schema=False)
+def docs_stylesheet() -> Response[str]:
+    return _docs_asset(docs.CSS_FILE)
