@@ -18,6 +18,7 @@ from localcloud.apigateway.proxy import (
 from localcloud.apigateway.responses import (
     AUTHORIZER_CONFIGURATION_ERROR,
     BAD_GATEWAY,
+    INTERNAL_SERVER_ERROR,
     MISSING_AUTHENTICATION_TOKEN,
     REQUEST_TOO_LARGE,
     GatewayError,
@@ -41,6 +42,17 @@ class ApiGateway:
         self._authorizers = AuthorizerRunner(invoke)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
+        response = self._handle(request)
+        if request.method == "HEAD":
+            # HEAD answers GET's status and headers, never a body, whatever the function sent.
+            response.body = b""
+        return response
+
+    def internal_error(self, path: str) -> HttpResponse:
+        """What API Gateway answers when it fails itself: a 500, or the API's 5XX override."""
+        return self._error(INTERNAL_SERVER_ERROR, str(uuid.uuid4()), path)
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
         routed = self._route(request, request_id)
         if routed is None:

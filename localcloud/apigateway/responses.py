@@ -58,6 +58,10 @@ AUTHORIZER_CONFIGURATION_ERROR = GatewayError(
 BAD_GATEWAY = GatewayError(
     "DEFAULT_5XX", 502, "InternalServerErrorException", "Internal server error"
 )
+# The local cloud's own failure (a bug in the emulation), answered as API Gateway's DEFAULT_5XX.
+INTERNAL_SERVER_ERROR = GatewayError(
+    "DEFAULT_5XX", 500, "InternalServerErrorException", "Internal server error"
+)
 REQUEST_TOO_LARGE = GatewayError(
     "REQUEST_TOO_LARGE", 413, "RequestTooLargeException", "Request Too Long"
 )

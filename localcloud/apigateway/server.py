@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import traceback
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud.apigateway.gateway import ApiGateway
@@ -15,6 +18,7 @@ from localcloud.logs import LogSink
 
 LOOPBACK = "127.0.0.1"
 INTERNAL_ERROR = b'{"message": "Internal server error"}'
+PROBLEM_JSON = "application/problem+json"
 
 
 class ApiServer:
@@ -60,19 +64,27 @@ def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHa
         def _serve(self) -> None:
             started = time.perf_counter()
             parts = urlsplit(self.path)
+            try:
+                body = self._read_body()
+            except _MalformedBody as error:
+                self.send_error(400, explain=str(error))
+                return
             request = HttpRequest(
                 method=self.command,
                 path=parts.path or "/",
                 query=parts.query,
                 headers=list(self.headers.items()),
-                body=self._read_body(),
+                body=body,
                 source_ip=self.client_address[0],
             )
             try:
                 response = gateway.handle(request)
             except Exception:  # a bug here must answer like API Gateway, not drop the client
                 logs.emit(source, f"internal error: {traceback.format_exc()}")
-                response = HttpResponse(500, [("Content-Type", JSON)], INTERNAL_ERROR)
+                try:
+                    response = gateway.internal_error(request.path)
+                except Exception:
+                    response = HttpResponse(500, [("Content-Type", JSON)], INTERNAL_ERROR)
             self._write(response)
             elapsed_ms = (time.perf_counter() - started) * 1000
             logs.emit(source, f"{self.command} {self.path} {response.status} {elapsed_ms:.1f} ms")
@@ -81,14 +93,41 @@ def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHa
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 chunks: list[bytes] = []
                 while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    size = _number(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                     if size == 0:
                         self.rfile.readline()
                         return b"".join(chunks)
                     chunks.append(self.rfile.read(size))
                     self.rfile.readline()
-            length = int(self.headers.get("Content-Length") or 0)
+            length = _number(self.headers.get("Content-Length") or "0", 10)
             return self.rfile.read(length) if length else b""
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """http.server's own refusals (a bad request line, oversized headers, a malformed
+            body length), as an RFC 9457 problem instead of its HTML page."""
+            if self.request_version == "HTTP/0.9":
+                # An unparsable request line leaves this default, and with it no status line.
+                self.request_version = "HTTP/1.1"
+            status = HTTPStatus(code)
+            body = json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": status.phrase,
+                    "status": code,
+                    "detail": explain or message or status.description,
+                }
+            ).encode()
+            logs.emit(source, f"{self.requestline or '-'} {code} ({explain or message or ''})")
+            self.send_response(code, message)
+            self.send_header("Content-Type", PROBLEM_JSON)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.close_connection = True
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def _write(self, response: HttpResponse) -> None:
             self.send_response(response.status)
@@ -103,6 +142,25 @@ def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHa
         def log_message(self, format: str, *args: object) -> None:
             """Access lines go to the log sink instead (see _serve)."""
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method goes to the gateway, which answers one that no route has (TRACE,
+            # say) as API Gateway does: 403 Missing Authentication Token, or its override.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
     return Handler
+
+
+class _MalformedBody(Exception):
+    """The request's Content-Length or chunk sizes are not numbers."""
+
+
+def _number(text: str | bytes, base: int) -> int:
+    try:
+        value = int(text, base)
+    except ValueError:
+        raise _MalformedBody(f"malformed body length {text!r}") from None
+    if value < 0:
+        raise _MalformedBody(f"negative body length {value}")
+    return value
