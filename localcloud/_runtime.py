@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 PARENT_CHECK_SECONDS = 0.5
+ERROR_LINE_SEPARATOR = "\r"
 
 
 class LambdaContext:
@@ -67,13 +68,14 @@ def error_payload(error: BaseException, error_type: str | None = None) -> dict[s
 
 
 def log_error(payload: dict[str, Any]) -> None:
-    """Print an error the way Lambda's runtime logs it, so it shows in the function's logs."""
-    trace = "".join(payload.get("stackTrace") or []).rstrip("\n")
-    print(
-        f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\n"
-        f"Traceback (most recent call last):\n{trace}",
-        file=sys.stderr,
-    )
+    """Print an error the way Lambda's runtime logs it, so it shows in the function's logs: one
+    record, its lines joined by carriage returns (as Lambda's Python runtime does, so that a
+    traceback is one log event rather than one per line)."""
+    lines = [f"[ERROR] {payload['errorType']}: {payload['errorMessage']}"]
+    frames = "".join(payload.get("stackTrace") or []).rstrip("\n")
+    if frames:
+        lines += ["Traceback (most recent call last):", *frames.splitlines()]
+    print(ERROR_LINE_SEPARATOR.join(lines), file=sys.stderr)
 
 
 def peak_rss_kb() -> int:

@@ -33,7 +33,10 @@ class LogSink:
         with self._lock:
             self._lines.setdefault(source, deque(maxlen=self._keep)).append(line)
             if self._echo:
-                self._stream.write(f"{self._prefix(source)} {line}\n")
+                # A carriage return inside a record (a runtime's error report) would overwrite
+                # the line on a terminal.
+                shown = line.replace("\r", " \u23ce ")
+                self._stream.write(f"{self._prefix(source)} {shown}\n")
                 self._stream.flush()
 
     def lines(self, source: str) -> list[str]:
