@@ -12,21 +12,32 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shortener.auth import caller_for
+from shortener.auth import Refusal, identify
 
 logger = Logger()
 
 
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    policy = _authorize(event, context)
+    if policy is None:
+        # API Gateway answers 401 for exactly this error message, and caches nothing. Raised
+        # here, outside the decorators, so that the runtime's error report stays one frame.
+        raise Exception("Unauthorized") from None
+    return policy
+
+
 @logger.inject_lambda_context
 @event_source(data_class=APIGatewayAuthorizerTokenEvent)
-def handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
+def _authorize(
+    event: APIGatewayAuthorizerTokenEvent, context: LambdaContext
+) -> dict[str, Any] | None:
     # API Gateway itself refuses a request without the header; a direct invocation may not.
-    caller = caller_for(event.get("authorizationToken"))
-    if caller is None:
-        logger.info("request refused: missing, unknown or revoked API key")
-        # API Gateway answers 401 for exactly this error message, and caches nothing.
-        raise Exception("Unauthorized")
-    logger.info("request authorized", extra={"owner": caller.owner, "key_id": caller.key_id})
+    caller = identify(event.get("authorizationToken"))
+    if isinstance(caller, Refusal):
+        # One line per refusal, never the key itself: the reason, and whose key when known.
+        logger.info("key refused", reason=caller.reason, key_id=caller.key_id)
+        return None
+    logger.info("request authorized", owner=caller.owner, key_id=caller.key_id)
     # API Gateway caches this policy per token for every route, so it must allow them all.
     policy = APIGatewayAuthorizerResponse.from_route_arn(
         event.method_arn,

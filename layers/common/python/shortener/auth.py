@@ -29,15 +29,23 @@ def bearer_key(authorization: str | None) -> str | None:
     return key
 
 
-def caller_for(authorization: str | None) -> Caller | None:
-    """The owner of a live key; None for a missing, unknown or revoked one."""
+@dataclass(frozen=True)
+class Refusal:
+    """Why a key was refused: `missing` (no Bearer key), `unknown` or `revoked`."""
+
+    reason: str
+    key_id: str | None = None  # the public id of a known (revoked) key; never the key itself
+
+
+def identify(authorization: str | None) -> Caller | Refusal:
+    """The owner of a live key, or why there is none."""
     key = bearer_key(authorization)
     if key is None:
-        return None
+        return Refusal("missing")
     try:
         record = ApiKeyModel.get(hash_api_key(key))
     except DoesNotExist:
-        return None
+        return Refusal("unknown")
     if record.revoked_at:
-        return None
+        return Refusal("revoked", record.key_id)
     return Caller(owner=record.owner, key_id=record.key_id)
