@@ -189,7 +189,30 @@ class ShortenerApi(Construct):
                 apigw.LambdaIntegration(self.redirect_function.function, allow_test_invoke=False),
             )
         )
+        public_methods += self._add_head_methods(api_integration)
         self._acknowledge_design(public_methods)
+
+    def _add_head_methods(self, api_integration: apigw.LambdaIntegration) -> list[apigw.Method]:
+        """HEAD wherever GET is, with the same authorization (link checkers and monitors ask
+        HEAD). A REST API routes HEAD as a method of its own, never to a GET; the functions
+        answer it as GET without the body. Returns the public ones."""
+        redirect_integration = apigw.LambdaIntegration(
+            self.redirect_function.function, allow_test_invoke=False
+        )
+        public = []
+        for get in [method for method in self.rest_api.methods if method.http_method == "GET"]:
+            is_redirect = get.resource.path == REDIRECT_PATH
+            cfn_method = get.node.default_child
+            assert isinstance(cfn_method, apigw.CfnMethod)
+            authorized = cfn_method.authorization_type == apigw.AuthorizationType.CUSTOM.value
+            head = get.resource.add_method(
+                "HEAD",
+                redirect_integration if is_redirect else api_integration,
+                authorizer=self.authorizer if authorized else None,
+            )
+            if not authorized:
+                public.append(head)
+        return public
 
     def _add_gateway_problems(self) -> None:
         for problem in GATEWAY_PROBLEMS:

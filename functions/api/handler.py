@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities import parameters  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shortener.api.app import app
+from shortener.api.app import app, refuse_unsupported_body
 
 logger = Logger()
 metrics = Metrics()
@@ -25,4 +25,15 @@ metrics = Metrics()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    refused = refuse_unsupported_body(event)
+    if refused is not None:
+        return refused
+    if event.get("httpMethod") != "HEAD":
+        return app.resolve(event, context)
+    # HEAD is GET without the body: same route, status and headers (link checkers use it).
+    as_get = {**event, "httpMethod": "GET"}
+    as_get["requestContext"] = {**(event.get("requestContext") or {}), "httpMethod": "GET"}
+    response = app.resolve(as_get, context)
+    response["body"] = ""
+    response["isBase64Encoded"] = False
+    return response

@@ -1,4 +1,4 @@
-"""GET /{code}: the hot path every click takes, so its cold start is the one users feel.
+"""GET (and HEAD) /{code}: the hot path every click takes, so its cold start is the one users feel.
 
 It imports only the standard library and the AWS SDK's low-level DynamoDB client, and makes
 one GetItem. No Powertools, pynamodb or pydantic: each adds tens of milliseconds to every cold
@@ -25,6 +25,7 @@ CACHE_TTL_SECONDS = int(os.environ.get("REDIRECT_CACHE_TTL_SECONDS", "60"))
 # A miss may soon be a hit (an alias created a moment later): cache it only briefly.
 MISS_CACHE_SECONDS = 10
 DEFAULT_REDIRECT_TYPE = 302
+REDIRECT_CONTENT_TYPE = "text/plain; charset=utf-8"
 PROBLEM_TYPE_BASE = "https://shortener.dev/problems/"
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -90,11 +91,21 @@ def redirect(code: str) -> dict[str, Any]:
         cache_seconds = min(cache_seconds, int(remaining))
     return {
         "statusCode": int(link.get("redirect_type", {}).get("N", DEFAULT_REDIRECT_TYPE)),
-        "headers": {"Location": link["url"]["S"], "Cache-Control": _shared_cache(cache_seconds)},
+        "headers": {
+            "Location": link["url"]["S"],
+            "Cache-Control": _shared_cache(cache_seconds),
+            # A redirect has no body. Without a Content-Type, API Gateway would label the empty
+            # body application/json.
+            "Content-Type": REDIRECT_CONTENT_TYPE,
+        },
         "body": "",
         "isBase64Encoded": False,
     }
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return redirect((event.get("pathParameters") or {}).get("code") or "")
+    response = redirect((event.get("pathParameters") or {}).get("code") or "")
+    if event.get("httpMethod") == "HEAD":
+        # What GET answers, status and headers, without the body (link checkers ask this way).
+        response["body"] = ""
+    return response

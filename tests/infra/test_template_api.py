@@ -29,6 +29,13 @@ PUBLIC_ROUTES = {
 }
 
 
+# HEAD wherever GET is, authorized alike: a REST API routes HEAD only to a HEAD method.
+MANAGEMENT_ROUTES += [("HEAD", path) for method, path in MANAGEMENT_ROUTES if method == "GET"]
+PUBLIC_ROUTES |= {
+    ("HEAD", path): fn for (method, path), fn in PUBLIC_ROUTES.items() if method == "GET"
+}
+
+
 def _integrated_function(method: dict) -> str:
     integration = method["Integration"]
     assert integration["Type"] == "AWS_PROXY"

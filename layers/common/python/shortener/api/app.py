@@ -7,6 +7,7 @@ as 404 and anything unexpected as a 500 that is logged with its stack trace but 
 
 from __future__ import annotations
 
+import base64
 import json
 from functools import cache
 from typing import Any
@@ -21,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from shortener.api import docs, links_routes, qr_routes, stats_routes, webhooks_routes
+from shortener.api.document import finish
 from shortener.api.problem_responses import problem_responses
 from shortener.problems import PROBLEM_CONTENT_TYPE, Problem
 
@@ -110,6 +112,46 @@ def _answer_service_error(error: ServiceError) -> Response[str]:
     return problem_response(Problem(error.status_code, str(error.msg)))
 
 
+def refuse_unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """415 for a request body that is not JSON, before Powertools tries to parse it as a form
+    (a multipart body without a boundary would be a 500 there). Only JSON is documented."""
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if event.get("httpMethod") not in _BODY_METHODS or not content_type:
+        return None
+    if content_type == content_types.APPLICATION_JSON:
+        return None
+    problem = Problem(415, "the request body must be application/json")
+    return {
+        "statusCode": problem.status,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+        "body": problem.to_json(),
+        "isBase64Encoded": False,
+    }
+
+
+_BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
+
+
+@app.exception_handler(UnicodeDecodeError)
+def _answer_undecodable(error: UnicodeDecodeError) -> Response[str]:
+    event = app.current_event
+    if event.is_base64_encoded and not _is_utf8(event.body or ""):
+        # API Gateway passes on a body that is not UTF-8 in base64; JSON must be UTF-8.
+        return problem_response(
+            Problem(400, "the request body is not UTF-8 text", slug="malformed-json")
+        )
+    return _answer_unexpected(error)
+
+
+def _is_utf8(base64_body: str) -> bool:
+    try:
+        base64.b64decode(base64_body).decode()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
 @app.exception_handler(Exception)
 def _answer_unexpected(_: Exception) -> Response[str]:
     logger.exception("unexpected error")
@@ -123,7 +165,7 @@ def openapi_json() -> str:
     # milliseconds, and only this document needs them.
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Tag
 
-    return app.get_openapi_json_schema(
+    document = app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,
         description=(
@@ -145,6 +187,7 @@ def openapi_json() -> str:
         },
         security=[{"apiKey": []}],
     )
+    return finish(document)
 
 
 # In the document itself: the one operation anyone may try out from the docs page.

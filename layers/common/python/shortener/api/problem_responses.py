@@ -29,7 +29,7 @@ class ProblemDetails(BaseModel):
 
 
 _WHEN: dict[int, str] = {
-    400: "Malformed request (unparsable JSON, bad cursor)",
+    400: "Malformed request (a body that is not UTF-8 or not JSON, a bad cursor)",
     401: "Missing, unknown or revoked API key",
     404: "No such resource, or not yours",
     409: "Conflict (a taken alias, a retry still in progress)",

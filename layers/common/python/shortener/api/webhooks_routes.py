@@ -30,7 +30,8 @@ class WebhookSubscription(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: Annotated[str, Field(min_length=1, max_length=ssrf.MAX_URL_LENGTH)]
-    events: Annotated[list[EventType], Field(min_length=1)]
+    # uniqueItems: the validator below refuses a repeated event type.
+    events: Annotated[list[EventType], Field(min_length=1, json_schema_extra={"uniqueItems": True})]
 
     @field_validator("events")
     @classmethod
@@ -117,7 +118,9 @@ def _callers_endpoint(owner: str, webhook_id: str) -> WebhookEndpointModel:
     tags=TAGS,
     description="The URL must be https and resolve only to public addresses. The response holds "
     "the endpoint's signing secret, shown this once.",
-    responses=documented_responses(201, "The endpoint, with its signing secret", 401),
+    responses=documented_responses(
+        201, "The endpoint, with its signing secret", 400, 401, 413, 415
+    ),
 )
 def create_webhook(subscription: Annotated[WebhookSubscription, Body()]) -> NewWebhookEndpoint:
     owner = current_owner(router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -69,10 +70,25 @@ class CreateLinkRequest(BaseModel):
     redirect_type: RedirectType = 302
 
 
+def _not_nullable(*fields: str) -> Callable[[dict[str, Any]], None]:
+    """Document these optional fields as the API takes them: absent, or a value (never null)."""
+
+    def rewrite(schema: dict[str, Any]) -> None:
+        for name in fields:
+            field_schema = schema["properties"][name]
+            options = [o for o in field_schema.pop("anyOf") if o.get("type") != "null"]
+            [value] = options
+            field_schema.update(value)
+
+    return rewrite
+
+
 class UpdateLinkRequest(BaseModel):
     """Only the fields present change; `expires_at: null` removes the expiry."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=_not_nullable("url", "redirect_type")
+    )
 
     url: TargetUrl | None = None
     expires_at: Expiry | None = None
