@@ -9,15 +9,16 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
+from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud.names import REGION
 from localcloud.retention import bound_moto_retention
+from localcloud.speedups import (
+    CachedDomainDispatcher,
+    cache_jsonpath_parsing,
+    compute_queue_attributes_once,
+)
 
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 LOOPBACK = "127.0.0.1"
@@ -35,11 +36,14 @@ CLIENT_CONFIG = Config(
 class MotoServer:
     """moto's server, on a thread of this process, bound to loopback only.
 
-    Like moto's ThreadedMotoServer, with one change: DynamoDB requests run one at a time.
-    moto checks a condition and then writes, and snapshots whole tables to roll a transaction
-    back; concurrent requests (several function workers) could then both pass a condition,
-    lose each other's writes, or number two stream records alike. DynamoDB makes each request
-    atomic; so does this, for DynamoDB only: SQS long polls must not wait on it.
+    Like moto's ThreadedMotoServer, with three changes:
+    - DynamoDB requests run one at a time. moto checks a condition and then writes; concurrent
+      requests (several function workers) could then both pass a condition, lose each other's
+      writes, or number two stream records alike. DynamoDB makes each request atomic; so does
+      this, for DynamoDB only: SQS long polls must not wait on it.
+    - What moto would keep forever is bounded (`localcloud.retention`).
+    - Work moto repeats on every request for the same answer is done once
+      (`localcloud.speedups`).
     """
 
     def __init__(self, port: int = 0) -> None:
@@ -50,9 +54,11 @@ class MotoServer:
 
     def start(self) -> str:
         bound_moto_retention()  # before moto creates its first model object
+        cache_jsonpath_parsing()
+        compute_queue_attributes_once()
         # Werkzeug logs one line per request: noise next to the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = _AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+        app = _AtomicDynamoDB(CachedDomainDispatcher(create_backend_app))
         self._server = make_server(
             LOOPBACK, self._requested_port, app, threaded=True, request_handler=MotoRequestHandler
         )
