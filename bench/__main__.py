@@ -10,7 +10,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import local_cloud, report, seed_comparison, sync_path
+from bench import local_cloud, report, seed_comparison, soak, sync_path
 from bench.report import PartResult
 from bench.stack import BenchStack
 
@@ -18,6 +18,7 @@ PARTS: dict[str, Callable[[BenchStack], PartResult]] = {
     "sync": sync_path.run,
     "localcloud": local_cloud.run,
     "seed": seed_comparison.run,
+    "soak": soak.run,
 }
 
 

@@ -49,6 +49,8 @@ def endpoint_lines(
         "Try it:",
         f"  export AWS_ENDPOINT_URL={aws_endpoint} AWS_DEFAULT_REGION=us-east-1 "
         "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
-        f"  aws cloudformation describe-stacks --stack-name {stack_name}",
+        # --endpoint-url: AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS).
+        f"  aws cloudformation describe-stacks --stack-name {stack_name}"
+        ' --endpoint-url "$AWS_ENDPOINT_URL"',
     ]
     return lines

@@ -320,3 +320,38 @@ def test_an_expired_link_answers_410(holder: Owner, api_url: str) -> None:
         interval=0.5,
         what="the link to expire",
     )
+
+
+# --- HEAD, as link checkers send it ------------------------------------------------------------
+
+MIRRORED_HEADERS = ("Location", "Cache-Control", "Content-Type")
+
+
+@pytest.mark.parametrize("redirect_type", [301, 302, 307, 308])
+def test_head_of_a_short_url_mirrors_its_get(
+    holder: Owner, api_url: str, redirect_type: int
+) -> None:
+    code = holder.api.create_link(TARGET, redirect_type=redirect_type)["code"]
+    got = requests.get(f"{api_url}/{code}", allow_redirects=False, timeout=30)
+    head = requests.head(f"{api_url}/{code}", allow_redirects=False, timeout=30)
+    assert got.status_code == head.status_code == redirect_type, describe(head)
+    for name in MIRRORED_HEADERS:
+        assert head.headers.get(name) == got.headers.get(name), name
+    assert head.content == b""
+
+
+def test_head_of_an_unknown_code_and_of_a_link_mirror_their_get(
+    holder: Owner, api_url: str
+) -> None:
+    missing = f"/{unique('nolink')}"
+    assert requests.get(api_url + missing, timeout=30).status_code == 404
+    head = requests.head(api_url + missing, timeout=30)
+    assert head.status_code == 404
+    assert head.headers["Content-Type"].startswith("application/problem+json")
+    assert head.content == b""
+
+    code = holder.api.create_link(TARGET)["code"]
+    got, head = holder.api.get(f"/links/{code}"), holder.api.request("HEAD", f"/links/{code}")
+    assert got.status_code == head.status_code == 200, describe(head)
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert head.content == b""
