@@ -1,7 +1,9 @@
 """`python -m bench [part ...]`: run the benchmark parts and write docs/benchmarks.md.
 
 Parts: sync (issue 2, the synchronous path), localcloud (issue 3), seed (issue 4, the seed's
-sync-vs-async comparison). They share one local cloud, started once.
+sync-vs-async comparison), soak (issue 13, a long session under load). The first three share
+one local cloud, started once; soak runs its own `python -m localcloud`, as `make run` does
+(`BENCH_SOAK_WAVES` sets its number of waves, 8 by default).
 """
 
 from __future__ import annotations

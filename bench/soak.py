@@ -329,14 +329,7 @@ def _soak(soak: Soak, memory: MemoryWatch, result: PartResult, log: Callable[[st
         ended = datetime.now(UTC)
         if drain is not None:
             drains.append(drain)
-        waves.add(
-            f"wave {number}",
-            writes_s,
-            median(latencies),
-            drain if drain is not None else "not drained",
-            memory.last_mb(memory.phase),
-            memory.peak_mb(memory.phase),
-        )
+        _add_row(waves, memory, f"wave {number}", writes_s, median(latencies), drain)
         log(f"wave {number}: drained in {drain} s, server {memory.last_mb(memory.phase):.0f} MB")
         if number == 1:
             replay_drain = _replay(soak, memory, waves, began, ended)
@@ -346,18 +339,26 @@ def _soak(soak: Soak, memory: MemoryWatch, result: PartResult, log: Callable[[st
     started = time.monotonic()
     latencies, writes_s = soak.wave(WAVES + 1)
     recovered = soak.wait_drained(started)
-    waves.add(
-        f"after SIGKILL of {killed} workers",
-        writes_s,
-        median(latencies),
-        recovered if recovered is not None else "not drained",
-        memory.last_mb(memory.phase),
-        memory.peak_mb(memory.phase),
+    _add_row(
+        waves, memory, f"after SIGKILL of {killed} workers", writes_s, median(latencies), recovered
     )
     memory.phase = "probe at end"
     end_probe = soak.probe()
     soak.wait_drained(time.monotonic())
     _record(soak, memory, result, waves, start_probe, end_probe, drains, replay_drain)
+
+
+def _add_row(
+    waves: Table,
+    memory: MemoryWatch,
+    label: str,
+    writes_s: float | str,
+    create_p50_ms: float | str,
+    drain_s: float | None,
+) -> None:
+    drained = drain_s if drain_s is not None else "not drained"
+    peak, last = memory.peak_mb(memory.phase), memory.last_mb(memory.phase)
+    waves.add(label, writes_s, create_p50_ms, drained, last, peak)
 
 
 def _replay(
@@ -369,14 +370,7 @@ def _replay(
     started = time.monotonic()
     soak.replay(began, ended)
     drain = soak.wait_drained(started, count_stats=False)
-    waves.add(
-        "archive replay after wave 1",
-        "",
-        "",
-        drain if drain is not None else "not drained",
-        memory.last_mb(memory.phase),
-        memory.peak_mb(memory.phase),
-    )
+    _add_row(waves, memory, "archive replay after wave 1", "", "", drain)
     return drain
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from localcloud.provisioning import ProvisionedResource
+from localcloud.retention.sqs import KEPT_RECEIPTS
 
 MAX_ID_COLUMN = 44
 
@@ -39,6 +40,10 @@ def endpoint_lines(
         f"Stack      {stack_name}",
         f"API        {api_url or '(the template has no REST API)'}",
         f"AWS        {aws_endpoint}  (region us-east-1, any credentials)",
+        # What the memory bounds change (localcloud.retention): one difference from AWS.
+        "  bounded  a long session keeps what the services hold, not every request: SQS "
+        f"remembers the receipt handles of a queue's last {KEPT_RECEIPTS:,} deletions (a "
+        "DeleteMessage with an older one is refused; SQS accepts it)",
     ]
     for route in routes:
         lines.append(f"  route    {route}")

@@ -21,7 +21,7 @@ import pytest
 from ops.cli import main
 from shortener.clock import now_iso
 from shortener.events import SOURCE, LinkEvent, LinkSnapshot
-from shortener.models import bind_table_names
+from shortener.models import WebhookDeliveryModel, bind_table_names
 
 STACK = "Shortener-dev"
 REGION = "us-east-1"
@@ -34,6 +34,8 @@ IGNORE_SKIPPED_PIPE = pytest.mark.filterwarnings(
 )
 # A failing consumer gives up after one try here, so a message reaches its DLQ in two receives.
 MAX_RECEIVE_COUNT = 1
+
+DEAD_DELIVERY_ENDPOINT = "ep_0123456789abcdef"
 
 
 def _table(
@@ -271,3 +273,34 @@ STATS_QUEUE = "StatsQueue"
 STATS_DLQ = "StatsDeadLetterQueue"
 DELIVERY_QUEUE = "DeliveryQueue"
 DELIVERY_DLQ = "DeliveryDeadLetterQueue"
+
+
+def dead_lettered_delivery(
+    world: World, code: str, delivery_id: str, *, status: int, last_error: str | None
+) -> LinkEvent:
+    """A webhook delivery that failed its last try, logged and waiting in the delivery DLQ."""
+    event = link_event(code)
+    stamp = now_iso()
+    WebhookDeliveryModel(
+        WebhookDeliveryModel.partition_key(DEAD_DELIVERY_ENDPOINT),
+        WebhookDeliveryModel.sort_key(delivery_id),
+        delivery_id=delivery_id,
+        event_id=event.id,
+        event_type=event.type,
+        code=code,
+        attempts=4,
+        last_status_code=status,
+        last_error=last_error,
+        state="failed",
+        created_at=stamp,
+        updated_at=stamp,
+    ).save()
+    delivery = {
+        "delivery_id": delivery_id,
+        "endpoint_id": DEAD_DELIVERY_ENDPOINT,
+        "owner": "alice",
+        "event": event.model_dump(mode="json"),
+    }
+    world.send(DELIVERY_QUEUE, json.dumps(delivery))
+    world.fail_all(DELIVERY_QUEUE)
+    return event

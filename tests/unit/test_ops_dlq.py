@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 
-from shortener.clock import now_iso
 from shortener.effects import record_failure
-from shortener.models import WebhookDeliveryModel
 from tests.unit.ops_support import (
-    DELIVERY_QUEUE,
     IGNORE_SKIPPED_PIPE,
     PIPE_DLQ,
     QR_DLQ,
@@ -16,6 +13,7 @@ from tests.unit.ops_support import (
     STATS_DLQ,
     STATS_QUEUE,
     World,
+    dead_lettered_delivery,
     link_event,
     run_ops,
 )
@@ -88,30 +86,9 @@ def test_peek_takes_the_queue_name_too_and_reads_as_a_table(world: World) -> Non
 
 
 def test_peek_decodes_webhook_deliveries_with_their_last_status(world: World) -> None:
-    event = link_event("hook001")
-    stamp = now_iso()
-    WebhookDeliveryModel(
-        WebhookDeliveryModel.partition_key("ep_0123456789abcdef"),
-        WebhookDeliveryModel.sort_key("msg_abc"),
-        delivery_id="msg_abc",
-        event_id=event.id,
-        event_type=event.type,
-        code="hook001",
-        attempts=4,
-        last_status_code=503,
-        last_error="partner answered 503",
-        state="failed",
-        created_at=stamp,
-        updated_at=stamp,
-    ).save()
-    delivery = {
-        "delivery_id": "msg_abc",
-        "endpoint_id": "ep_0123456789abcdef",
-        "owner": "alice",
-        "event": event.model_dump(mode="json"),
-    }
-    world.send(DELIVERY_QUEUE, json.dumps(delivery))
-    world.fail_all(DELIVERY_QUEUE)
+    event = dead_lettered_delivery(
+        world, "hook001", "msg_abc", status=503, last_error="partner answered 503"
+    )
 
     (row,) = run_ops("dlq", "peek", "delivery-dlq", "--json").json()
 

@@ -4,7 +4,6 @@ code (ops/errors.py)."""
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -14,9 +13,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ops.errors import translate
-from shortener.clock import now_iso
-from shortener.models import WebhookDeliveryModel
-from tests.unit.ops_support import DELIVERY_QUEUE, IGNORE_SKIPPED_PIPE, World, link_event, run_ops
+from tests.unit.ops_support import (
+    IGNORE_SKIPPED_PIPE,
+    World,
+    dead_lettered_delivery,
+    run_ops,
+)
 
 pytest_plugins = ["tests.unit.ops_fixtures"]
 pytestmark = IGNORE_SKIPPED_PIPE
@@ -136,30 +138,7 @@ def test_an_http_status_without_an_aws_error_code_is_said_once(
 
 
 def _dead_delivery(world: World, status: int, last_error: str | None) -> None:
-    event = link_event("hook500")
-    stamp = now_iso()
-    WebhookDeliveryModel(
-        WebhookDeliveryModel.partition_key("ep_0123456789abcdef"),
-        WebhookDeliveryModel.sort_key("msg_500"),
-        delivery_id="msg_500",
-        event_id=event.id,
-        event_type=event.type,
-        code="hook500",
-        attempts=4,
-        last_status_code=status,
-        last_error=last_error,
-        state="failed",
-        created_at=stamp,
-        updated_at=stamp,
-    ).save()
-    delivery = {
-        "delivery_id": "msg_500",
-        "endpoint_id": "ep_0123456789abcdef",
-        "owner": "alice",
-        "event": event.model_dump(mode="json"),
-    }
-    world.send(DELIVERY_QUEUE, json.dumps(delivery))
-    world.fail_all(DELIVERY_QUEUE)
+    dead_lettered_delivery(world, "hook500", "msg_500", status=status, last_error=last_error)
 
 
 @pytest.mark.parametrize(
