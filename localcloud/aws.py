@@ -18,6 +18,7 @@ from localcloud.speedups import (
     CachedDomainDispatcher,
     cache_jsonpath_parsing,
     compute_queue_attributes_once,
+    query_one_partition,
 )
 
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -56,6 +57,7 @@ class MotoServer:
         bound_moto_retention()  # before moto creates its first model object
         cache_jsonpath_parsing()
         compute_queue_attributes_once()
+        query_one_partition()
         # Werkzeug logs one line per request: noise next to the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = _AtomicDynamoDB(CachedDomainDispatcher(create_backend_app))

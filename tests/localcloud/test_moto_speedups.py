@@ -51,3 +51,48 @@ def test_received_messages_within_retention_are_handed_out(mini_client: Client) 
     sqs.send_message(QueueUrl=url, MessageBody="fresh")
     messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
     assert [m["Body"] for m in messages] == ["fresh"]
+
+
+def test_a_query_on_the_table_key_reads_its_partition_in_order(mini_client: Client) -> None:
+    dynamodb = mini_client("dynamodb")
+    table = f"speedups-{secrets.token_hex(4)}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for pk in ("a", "b", "c"):
+        for sk in ("3", "1", "2"):
+            dynamodb.put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": sk}})
+
+    def query(**extra: Any) -> dict[str, Any]:
+        return dict(
+            dynamodb.query(
+                TableName=table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": "b"}},
+                **extra,
+            )
+        )
+
+    def sort_keys(answer: dict[str, Any]) -> list[str]:
+        return [item["sk"]["S"] for item in answer["Items"]]
+
+    assert sort_keys(query()) == ["1", "2", "3"]
+    assert sort_keys(query(ScanIndexForward=False)) == ["3", "2", "1"]
+    first = query(Limit=2)
+    assert sort_keys(first) == ["1", "2"]
+    assert sort_keys(query(ExclusiveStartKey=first["LastEvaluatedKey"])) == ["3"]
+    missing = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "z"}},
+    )
+    assert missing["Items"] == []
