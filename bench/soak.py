@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -121,7 +122,7 @@ class Tally:
     created: int = 0
     updated: int = 0
     deleted: int = 0
-    refused: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
 
 
 class Soak:
@@ -220,7 +221,7 @@ class Soak:
         answer = self.api.create_link(f"https://example.com/soak/{label}")
         took = (time.perf_counter() - started) * 1000
         if answer.status_code != 201:
-            self.tally.refused += 1
+            self.tally.refused[f"POST {answer.status_code}"] += 1
             return None, took
         self.tally.created += 1
         return str(answer.json()["code"]), took
@@ -232,13 +233,14 @@ class Soak:
         if answer.status_code == 200:
             self.tally.updated += 1
         else:
-            self.tally.refused += 1
+            self.tally.refused[f"PATCH {answer.status_code}"] += 1
 
     def _delete(self, code: str) -> None:
-        if self.api.request("DELETE", f"/links/{code}").status_code == 204:
+        status = self.api.request("DELETE", f"/links/{code}").status_code
+        if status == 204:
             self.tally.deleted += 1
         else:
-            self.tally.refused += 1
+            self.tally.refused[f"DELETE {status}"] += 1
 
     def probe(self) -> list[float]:
         """Create latencies (ms) of sequential creates, on a pipeline that was quiet."""
@@ -422,7 +424,7 @@ def _record(
     result.notes.append(
         f"partner answers: {dict(sorted(soak.partner.answered.items()))}; "
         f"messages in dead-letter queues at the end: {soak.dead_lettered()}; "
-        f"writes refused: {soak.tally.refused}; replay drain: {replay_drain} s"
+        f"writes refused: {dict(soak.tally.refused) or 'none'}; replay drain: {replay_drain} s"
     )
 
 
