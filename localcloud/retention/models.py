@@ -9,17 +9,25 @@ its items and stream records) stays reachable for the life of the process. Measu
 
 AWS itself has no such record, and the dashboard only needs what the backends still hold: a
 list of weak references gives it exactly that, and lets the garbage collector have the rest.
+
+The dashboard's JSON view (`/moto-api/data.json`, where sent mail is read) checks that each
+attribute can be encoded, keeps a reference to it, and encodes the whole view at the end: an
+attribute a request changes in between (an S3 bucket's keys, say) made it answer 500 now and
+then. `data_json_view` encodes each attribute once, when it is read, so the view is a snapshot.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from moto.core.common_models import BaseModel
+from moto.core.model_instances import model_data
+from moto.moto_api._internal.responses import MotoAPIResponse
 
 _counter = itertools.count()
 _convert_lock = threading.Lock()
@@ -48,7 +56,13 @@ class LiveInstances:
             self._unreferenceable.append(instance)
 
     def __iter__(self) -> Iterator[Any]:
-        live = [ref() for ref in list(self._refs.values())]
+        while True:
+            try:  # a collection while copying can run `forget` and resize the dict
+                refs = list(self._refs.values())
+                break
+            except RuntimeError:
+                continue
+        live = [ref() for ref in refs]
         return iter(
             [*(instance for instance in live if instance is not None), *self._unreferenceable]
         )
@@ -71,5 +85,36 @@ def _tracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
     return instance
 
 
+def _snapshot(instance: Any) -> dict[str, Any]:
+    view: dict[str, Any] = {}
+    for attr in dir(instance):
+        if attr.startswith("_"):
+            continue
+        try:
+            view[attr] = json.loads(json.dumps(getattr(instance, attr)))
+        except (TypeError, AttributeError, ValueError, RuntimeError):
+            continue  # not JSON, as moto's own view leaves it out
+    return view
+
+
+def data_json_view(
+    self: MotoAPIResponse, request: Any, full_url: str, headers: Any
+) -> tuple[int, dict[str, str], str]:
+    """moto's `/moto-api/data.json`: every model's live instances, each encoded as read."""
+    results: dict[str, dict[str, list[Any]]] = {}
+    for service in sorted(model_data):
+        models = model_data[service]
+        results[service] = {
+            name: [_snapshot(instance) for instance in models[name].instances_tracked]  # type: ignore[attr-defined]
+            for name in sorted(models)
+        }
+    return 200, {"Content-Type": "application/javascript"}, json.dumps(results)
+
+
 def track_live_instances_only() -> None:
     BaseModel.__new__ = staticmethod(_tracked_new)  # type: ignore[method-assign]
+    MotoAPIResponse.model_data = data_json_view  # type: ignore[method-assign]
+    # moto's URL map holds a method bound when it was imported: point it at the new view.
+    from moto.moto_api._internal import urls
+
+    urls.url_paths["{0}/moto-api/data.json"] = urls.response_instance.model_data
