@@ -1,4 +1,4 @@
-"""The management API: every /links, /webhooks and /stats route, and GET /openapi.json.
+"""The management API: every /links, /webhooks and /stats route, GET /openapi.json and /docs.
 
 No Powertools Tracer here: the X-Ray SDK it loads costs about as much as boto3 itself on every
 cold start; Lambda's active tracing still records each invocation.
