@@ -183,22 +183,25 @@ class ShortenerApi(Construct):
             self.rest_api.root.resource_for_path(path).add_method("GET", api_integration)
             for path in (OPENAPI_PATH, *DOCS_PATHS)
         ]
-        public_methods.append(
-            self.rest_api.root.resource_for_path(REDIRECT_PATH).add_method(
-                "GET",
-                apigw.LambdaIntegration(self.redirect_function.function, allow_test_invoke=False),
-            )
-        )
-        public_methods += self._add_head_methods(api_integration)
-        self._acknowledge_design(public_methods)
-
-    def _add_head_methods(self, api_integration: apigw.LambdaIntegration) -> list[apigw.Method]:
-        """HEAD wherever GET is, with the same authorization (link checkers and monitors ask
-        HEAD). A REST API routes HEAD as a method of its own, never to a GET; the functions
-        answer it as GET without the body. Returns the public ones."""
         redirect_integration = apigw.LambdaIntegration(
             self.redirect_function.function, allow_test_invoke=False
         )
+        public_methods.append(
+            self.rest_api.root.resource_for_path(REDIRECT_PATH).add_method(
+                "GET", redirect_integration
+            )
+        )
+        public_methods += self._add_head_methods(api_integration, redirect_integration)
+        self._acknowledge_design(public_methods)
+
+    def _add_head_methods(
+        self,
+        api_integration: apigw.LambdaIntegration,
+        redirect_integration: apigw.LambdaIntegration,
+    ) -> list[apigw.Method]:
+        """HEAD wherever GET is, with the same authorization (link checkers and monitors ask
+        HEAD). A REST API routes HEAD as a method of its own, never to a GET; the functions
+        answer it as GET without the body. Returns the public ones."""
         public = []
         for get in [method for method in self.rest_api.methods if method.http_method == "GET"]:
             is_redirect = get.resource.path == REDIRECT_PATH
