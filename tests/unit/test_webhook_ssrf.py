@@ -54,6 +54,7 @@ def test_a_vetted_target_carries_the_addresses_to_connect_to(
     target = ssrf.vet_url("HTTPS://Hooks.Partner.Example/in/box?team=7#top", allow_loopback=False)
 
     assert target == ssrf.WebhookTarget(
+        url="HTTPS://Hooks.Partner.Example/in/box?team=7#top",
         scheme="https",
         host="hooks.partner.example",
         port=443,

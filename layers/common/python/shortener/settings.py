@@ -62,3 +62,14 @@ def short_base_url() -> str:
 
     value = get_parameter(env("SHORT_BASE_URL_PARAMETER"), max_age=300)
     return str(value).rstrip("/")
+
+
+def own_origins() -> tuple[str, ...]:
+    """Other names the stack answers on (URLs), known after deploy (cached five minutes)."""
+    name = os.environ.get("OWN_ORIGINS_PARAMETER")
+    if not name:
+        return ()
+    from aws_lambda_powertools.utilities.parameters import get_parameter
+
+    value = str(get_parameter(name, max_age=300))
+    return tuple(url.strip() for url in value.split(",") if url.strip())

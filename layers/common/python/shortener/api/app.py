@@ -34,10 +34,35 @@ _VALUE_ERROR_PREFIX = "Value error, "
 logger = Logger(child=True)
 
 
-def parse_json_body(text: str) -> Any:
-    """The request body as JSON: too large is 413 and not JSON is 400, before any validation."""
+def parse_json_body(text: str) -> dict[str, Any]:
+    """The request body as a JSON object: too large is 413, not JSON is 400 and any other JSON
+    value (an array, say) is 422, before any validation.
+
+    Every body of the API is an object. Powertools would otherwise validate the first element
+    of an array body against the route's model (it unwraps lists, meant for query strings), so
+    `[{"url": ...}, {"url": "javascript:..."}]` would create a link from its first item.
+    """
     if len(text.encode()) > MAX_BODY_BYTES:
         raise Problem(413, f"the request body exceeds {MAX_BODY_BYTES} bytes", slug="too-large")
+    body = _json_value(text)
+    if not isinstance(body, dict):
+        raise Problem(
+            422,
+            "the request body must be a JSON object",
+            slug="validation-error",
+            title="Invalid request",
+            errors=[{"pointer": "#", "detail": f"must be an object, not {_json_type(body)}"}],
+        )
+    return body
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (`array`, `string` ...)."""
+    names = ((bool, "a boolean"), (list, "an array"), (str, "a string"), (int | float, "a number"))
+    return next((name for kind, name in names if isinstance(value, kind)), "null")
+
+
+def _json_value(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

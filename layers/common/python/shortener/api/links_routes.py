@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
-from shortener import settings
 from shortener.api.caller import current_owner
+from shortener.api.own_origins import own_origins
 from shortener.api.problem_responses import documented_responses
 from shortener.links import service
 from shortener.links.cursor import MAX_CURSOR_LENGTH
@@ -27,20 +25,6 @@ router = Router()
 
 TAGS = ["links"]
 CodeParameter = Annotated[str, Path(description="The link's short code")]
-
-
-def _own_hosts() -> set[str]:
-    """Every host name the shortener answers on, so that no link can point back at it."""
-    event = router.current_event
-    hosts = {
-        urlsplit(settings.short_base_url()).hostname or "",
-        (event.get("requestContext") or {}).get("domainName") or "",
-    }
-    host_header = event.headers.get("host")  # case-insensitive
-    # A malformed Host (say "[x") names no host of ours; it must not turn the request into a 500.
-    with suppress(ValueError):
-        hosts.add(urlsplit(f"//{host_header}").hostname or "" if host_header else "")
-    return hosts
 
 
 @router.post(
@@ -68,7 +52,7 @@ def create_link(
     created = service.create_link(
         current_owner(router),
         link,
-        own_hosts=_own_hosts(),
+        own_origins=own_origins(router.current_event),
         idempotency_key=idempotency_key,
         lambda_context=router.lambda_context,
     )
@@ -113,7 +97,9 @@ def get_link(code: CodeParameter) -> LinkWithEffects:
     responses=documented_responses(200, "The link as it is now", 400, 401, 404, 413, 415),
 )
 def update_link(code: CodeParameter, changes: Annotated[UpdateLinkRequest, Body()]) -> Link:
-    return service.update_link(current_owner(router), code, changes, own_hosts=_own_hosts())
+    return service.update_link(
+        current_owner(router), code, changes, own_origins=own_origins(router.current_event)
+    )
 
 
 @router.delete(

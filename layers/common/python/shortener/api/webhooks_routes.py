@@ -125,7 +125,7 @@ def _callers_endpoint(owner: str, webhook_id: str) -> WebhookEndpointModel:
 def create_webhook(subscription: Annotated[WebhookSubscription, Body()]) -> NewWebhookEndpoint:
     owner = current_owner(router)
     try:
-        ssrf.vet_url(subscription.url, allow_loopback=settings.allow_loopback_webhooks())
+        target = ssrf.vet_url(subscription.url, allow_loopback=settings.allow_loopback_webhooks())
     except ssrf.UnsafeWebhookUrl as error:
         raise Problem(
             422,
@@ -133,7 +133,7 @@ def create_webhook(subscription: Annotated[WebhookSubscription, Body()]) -> NewW
             slug="unsafe-webhook-url",
             errors=[{"pointer": "#/url", "detail": str(error)}],
         ) from error
-    endpoint = endpoints.create(owner, subscription.url, list(subscription.events))
+    endpoint = endpoints.create(owner, target.url, list(subscription.events))
     return NewWebhookEndpoint(**WebhookEndpoint.of(endpoint).model_dump(), secret=endpoint.secret)
 
 

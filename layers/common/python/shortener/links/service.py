@@ -91,11 +91,11 @@ def create_link(
     owner: str,
     request: CreateLinkRequest,
     *,
-    own_hosts: Iterable[str],
+    own_origins: Iterable[str],
     idempotency_key: str | None = None,
     lambda_context: LambdaContext | None = None,
 ) -> Link:
-    ensure_not_self_referencing(request.url, own_hosts)
+    ensure_not_self_referencing(request.url, own_origins)
     command = {"owner": owner, "request": request.model_dump(mode="json")}
     if idempotency_key is None:
         return Link.model_validate(_insert_link(command))
@@ -153,11 +153,11 @@ def _changed_fields(link: LinkModel, request: UpdateLinkRequest) -> dict[str, An
 
 
 def update_link(
-    owner: str, code: str, request: UpdateLinkRequest, *, own_hosts: Iterable[str]
+    owner: str, code: str, request: UpdateLinkRequest, *, own_origins: Iterable[str]
 ) -> Link:
     link = _owned_or_404(owner, code)
     if request.url is not None:
-        ensure_not_self_referencing(request.url, own_hosts)
+        ensure_not_self_referencing(request.url, own_origins)
     changes = _changed_fields(link, request)
     # No change, no write: a write would stream an update event that tells nobody anything.
     if changes:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from shortener import host_names
 from shortener.clock import utcnow
 from shortener.links import codes
 from shortener.problems import Problem
@@ -16,7 +17,10 @@ REDIRECT_TYPES = (301, 302, 307, 308)
 
 
 def check_target_url(url: str) -> str:
-    """An absolute http(s) URL with a host: anything else is no place to send a browser."""
+    """An absolute http(s) URL with a host: anything else is no place to send a browser.
+
+    The URL comes back in ASCII (see `host_names`): that is what is stored and redirected to.
+    """
     if len(url) > MAX_URL_LENGTH:
         raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
     if any(char.isspace() or not char.isprintable() for char in url):
@@ -30,7 +34,7 @@ def check_target_url(url: str) -> str:
         raise ValueError("must be an absolute http or https URL")
     if not parts.hostname:
         raise ValueError("must name a host")
-    return url
+    return host_names.ascii_url(url)
 
 
 def check_alias(alias: str) -> str:
@@ -51,15 +55,39 @@ def check_future(moment: datetime) -> datetime:
     return moment
 
 
-def host_of(url: str) -> str:
-    """The host a URL names, compared case-insensitively and without a trailing dot."""
-    return (urlsplit(url).hostname or "").rstrip(".").lower()
+def _default_port(scheme: str) -> int:
+    return 443 if scheme.lower() == "https" else 80
 
 
-def ensure_not_self_referencing(url: str, own_hosts: Iterable[str]) -> None:
+def points_at(url: str, origin: str) -> bool:
+    """Whether `url` reaches `origin` (`host` or `host:port`, as in a URL or a Host header).
+
+    Names compare by host, in canonical form (`host_names`). Loopback compares by port: every
+    spelling of this machine (`localhost`, `127.1`, `[::1]`, `0.0.0.0` ...) is the same host, and
+    on a local stack only the port tells the stack from anything else running there.
+    """
+    try:
+        target = urlsplit(url)
+        own = urlsplit(f"//{origin}")
+        target_port, own_port = target.port, own.port
+    except ValueError:
+        return False
+    target_host, own_host = target.hostname or "", own.hostname or ""
+    if not target_host or not own_host:
+        return False
+    if host_names.is_loopback(target_host):
+        port = target_port or _default_port(target.scheme)
+        own_ports = (own_port,) if own_port else (80, 443)
+        return host_names.is_loopback(own_host) and port in own_ports
+    try:
+        return host_names.canonical_host(target_host) == host_names.canonical_host(own_host)
+    except host_names.InvalidHost:
+        return False
+
+
+def ensure_not_self_referencing(url: str, own_origins: Iterable[str]) -> None:
     """A link to the shortener itself would loop (or launder one short link through another)."""
-    own = {host.rstrip(".").lower() for host in own_hosts if host}
-    if host_of(url) in own:
+    if any(points_at(url, origin) for origin in own_origins if origin):
         raise Problem(
             422,
             "the url must not point at the shortener itself",

@@ -1,4 +1,4 @@
-"""The SSRF guard: a webhook may only reach public internet addresses (DESIGN section 6).
+"""The SSRF guard: a webhook may only reach public internet addresses.
 
 The guard runs when an endpoint is subscribed and again right before every delivery attempt. It
 returns the addresses it vetted, and the delivery connects to exactly those (see `transport`), so
@@ -12,6 +12,8 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from shortener import host_names
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -34,6 +36,7 @@ class UnsafeWebhookUrl(ValueError):
 class WebhookTarget:
     """A vetted URL: where to connect (`addresses`) and what to ask for once connected."""
 
+    url: str  # in ASCII: the host in IDNA form, the rest percent-encoded (see `host_names`)
     scheme: str
     host: str
     port: int
@@ -79,13 +82,6 @@ def non_public_reason(address: IPAddress) -> str | None:
     return next((reason for reason, applies in checks if applies), None)
 
 
-def _ascii_host(host: str) -> str:
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError as error:
-        raise UnsafeWebhookUrl("url host is not a valid host name") from error
-
-
 def vet_url(url: str, *, allow_loopback: bool) -> WebhookTarget:
     """The target of a webhook URL, or UnsafeWebhookUrl if it could reach a non-public address.
 
@@ -95,8 +91,11 @@ def vet_url(url: str, *, allow_loopback: bool) -> WebhookTarget:
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeWebhookUrl(f"url must be at most {MAX_URL_LENGTH} characters")
     try:
+        url = host_names.ascii_url(url)
         parts = urlsplit(url)
         port = parts.port
+    except host_names.InvalidHost as error:
+        raise UnsafeWebhookUrl(f"url {error}") from error
     except ValueError as error:
         raise UnsafeWebhookUrl("url is not a valid URL") from error
     scheme = parts.scheme.lower()
@@ -106,7 +105,7 @@ def vet_url(url: str, *, allow_loopback: bool) -> WebhookTarget:
         raise UnsafeWebhookUrl("url must have a host")
     if parts.username is not None or parts.password is not None:
         raise UnsafeWebhookUrl("url must not carry credentials; deliveries are signed instead")
-    host = _ascii_host(parts.hostname)
+    host = parts.hostname
     port = port or DEFAULT_PORTS[scheme]
     try:
         addresses = resolve(host, port)
@@ -129,4 +128,4 @@ def vet_url(url: str, *, allow_loopback: bool) -> WebhookTarget:
         raise UnsafeWebhookUrl("url must be an absolute https URL (http is for loopback only)")
 
     request_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return WebhookTarget(scheme, host, port, request_target, tuple(addresses))
+    return WebhookTarget(url, scheme, host, port, request_target, tuple(addresses))
