@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.errors import MessageError
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,17 @@ from constructs import Construct, Node
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = REPO_ROOT / "cdk.json"
 STAGES = ("dev", "prod")
+# Per-stage settings (cdk.json's `stages.<stage>`); each may also be given at the top level
+# (`-c key=value`, `make synth CONTEXT="key=value"`), which wins for that synthesis.
+STAGE_SETTINGS = (
+    "redirect_cache_ttl_seconds",
+    "throttle_rate_limit",
+    "throttle_burst_limit",
+    "retain_data",
+    "log_retention_days",
+    "email_sender",
+    "email_identity",
+)
 
 # CloudWatch Logs accepts only these retention periods.
 _RETENTION_BY_DAYS = {
@@ -60,9 +73,63 @@ def _as_bool(value: Any) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes")
 
 
+class ContextError(ValueError):
+    """A context value the stack cannot be built with; the message names the key to set."""
+
+
 def _as_delays(value: Any) -> tuple[int, ...]:
     delays = json.loads(value) if isinstance(value, str) else value
     return tuple(int(delay) for delay in delays)
+
+
+# A local stack's sender: `.localhost` is reserved (RFC 6761), so no real mail can ever leave.
+LOCAL_EMAIL_SENDER = "no-reply@shortener.localhost"
+# What the stack declares for its sender (`email_identity`): the address (SES mails it a
+# verification link), its domain (Easy DKIM: the stack outputs the CNAME records to publish), or
+# nothing (`external`: verified outside the stack, e.g. shared by several stages).
+EMAIL_IDENTITY_KINDS = ("address", "domain", "external")
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """Who the confirmation email is from, and which SES identity this stage owns for it."""
+
+    sender: str
+    identity: str
+
+    @classmethod
+    def of_stage(cls, stage: str, local: bool, settings: Mapping[str, Any]) -> EmailSettings:
+        """From the stage's settings; a local stack falls back to a local sender."""
+        sender = str(settings.get("email_sender") or (LOCAL_EMAIL_SENDER if local else ""))
+        if not sender:
+            raise ContextError(
+                f"stage {stage} needs an email sender SES can verify: set the context key "
+                f"email_sender (make synth STAGE={stage} "
+                'CONTEXT="email_sender=no-reply@your.domain", '
+                f"or stages.{stage}.email_sender in cdk.json); see docs/runbook.md"
+            )
+        return cls(sender=sender, identity=str(settings.get("email_identity") or "address"))
+
+    def __post_init__(self) -> None:
+        try:
+            Address(addr_spec=self.sender)
+        except (ValueError, IndexError, MessageError) as error:
+            raise ContextError(
+                f"email_sender {self.sender!r} is not a plain address (no@display.name): {error}"
+            ) from None
+        if self.identity not in EMAIL_IDENTITY_KINDS:
+            raise ContextError(
+                f"email_identity must be one of {EMAIL_IDENTITY_KINDS}, not {self.identity!r}"
+            )
+
+    @property
+    def domain(self) -> str:
+        return self.sender.rpartition("@")[2].lower()
+
+    @property
+    def owned_identity(self) -> str | None:
+        """The identity this stage's stack declares, or None when it is verified elsewhere."""
+        return {"address": self.sender, "domain": self.domain}.get(self.identity)
 
 
 @dataclass(frozen=True)
@@ -71,7 +138,7 @@ class StageConfig:
     local: bool
     short_base_url: str
     alarm_email: str
-    email_sender: str
+    email: EmailSettings
     redirect_cache_ttl_seconds: int
     throttle_rate_limit: float
     throttle_burst_limit: int
@@ -85,16 +152,20 @@ class StageConfig:
 
         def context(key: str, default: Any = None) -> Any:
             value = node.try_get_context(key)
-            return default if value is None else value
+            return default if value in (None, "") else value
 
         stage = str(context("stage", "dev"))
         if stage not in STAGES:
-            raise ValueError(f"context stage must be one of {STAGES}, not {stage!r}")
+            raise ContextError(f"context stage must be one of {STAGES}, not {stage!r}")
         stages = context("stages", {})
         if isinstance(stages, str):
             stages = json.loads(stages)
-        settings = stages[stage]
         local = _as_bool(context("local", False))
+        settings = {key: context(key, stages[stage].get(key)) for key in STAGE_SETTINGS}
+        if local:  # a local stack never sends as the deployed stage does: only `-c` reaches it
+            settings.update(
+                email_sender=context("email_sender"), email_identity=context("email_identity")
+            )
         delays_key = (
             "local_webhook_retry_delays_seconds" if local else "webhook_retry_delays_seconds"
         )
@@ -103,7 +174,7 @@ class StageConfig:
             local=local,
             short_base_url=str(context("short_base_url", "")).rstrip("/"),
             alarm_email=str(context("alarm_email", "")),
-            email_sender=str(context("email_sender", "no-reply@example.com")),
+            email=EmailSettings.of_stage(stage, local, settings),
             redirect_cache_ttl_seconds=int(settings["redirect_cache_ttl_seconds"]),
             throttle_rate_limit=float(settings["throttle_rate_limit"]),
             throttle_burst_limit=int(settings["throttle_burst_limit"]),

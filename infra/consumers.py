@@ -16,11 +16,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.data import Buckets, Tables
+from infra.email_identity import SenderIdentity
 from infra.functions import FunctionFactory
 from infra.logical_ids import pin_logical_id
 from infra.nag import acknowledge
@@ -156,11 +156,7 @@ class SideEffects(Construct):
 
     def _email(self) -> QueueConsumer:
         tables = self._tables
-        sender = self._config.email_sender
-        self.email_identity = ses.EmailIdentity(
-            self, "EmailSenderIdentity", identity=ses.Identity.email(sender)
-        )
-        pin_logical_id(self.email_identity, "EmailSenderIdentity")
+        self.sender = SenderIdentity(self, "EmailSender", settings=self._config.email)
         email = self._consumer(
             "Email",
             "email",
@@ -169,13 +165,13 @@ class SideEffects(Construct):
                 "LINKS_TABLE_NAME": tables.links.table_name,
                 "KEYS_TABLE_NAME": tables.keys.table_name,
                 "IDEMPOTENCY_TABLE_NAME": tables.idempotency.table_name,
-                "EMAIL_SENDER": sender,
+                "EMAIL_SENDER": self.sender.sender,
             },
         )
         email.function.grant_read_write_data(tables.links)
         email.function.grant_read_data(tables.keys)
         email.function.grant_read_write_data(tables.idempotency)
-        self.email_identity.grant_send_email(email.function.function)
+        self.sender.grant_send_email(email.function.function)
         return email
 
     def _webhook_delivery(self) -> QueueConsumer:

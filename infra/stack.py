@@ -98,7 +98,11 @@ class ShortenerStack(Stack):
             "QrBucketName": self.buckets.qr.bucket_name,
             "AlarmTopicArn": self.monitoring.topic.topic_arn,
             "DashboardName": self.monitoring.dashboard.dashboard_name,
+            "EmailSender": self.side_effects.sender.sender,
         }
+        # A domain identity is verified once these records are in its DNS (docs/runbook.md).
+        for number, record in enumerate(self.side_effects.sender.dkim_records, start=1):
+            outputs[f"EmailDkimRecord{number}"] = record
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)
 

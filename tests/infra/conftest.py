@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Template
-from stack_template import PROD_ALARM_EMAIL, StackTemplate
+from stack_template import DEV_EMAIL_SENDER, PROD_ALARM_EMAIL, PROD_EMAIL_SENDER, StackTemplate
 
 from infra.config import load_cdk_context
 from infra.stack import build_app
@@ -21,13 +21,17 @@ def _synthesize(outdir: Path, **overrides: str) -> StackTemplate:
 
 @pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> StackTemplate:
-    """The stack as `make synth` builds it (cdk.json's context, dev stage)."""
-    return _synthesize(tmp_path_factory.mktemp("cdk-dev"))
+    """The stack as `make synth CONTEXT="email_sender=..."` builds it (dev stage)."""
+    return _synthesize(tmp_path_factory.mktemp("cdk-dev"), email_sender=DEV_EMAIL_SENDER)
 
 
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> StackTemplate:
-    """`-c stage=prod -c alarm_email=...`: what changes for production."""
+    """`-c stage=prod -c alarm_email=... -c email_sender=... -c email_identity=domain`."""
     return _synthesize(
-        tmp_path_factory.mktemp("cdk-prod"), stage="prod", alarm_email=PROD_ALARM_EMAIL
+        tmp_path_factory.mktemp("cdk-prod"),
+        stage="prod",
+        alarm_email=PROD_ALARM_EMAIL,
+        email_sender=PROD_EMAIL_SENDER,
+        email_identity="domain",
     )

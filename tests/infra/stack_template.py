@@ -14,6 +14,10 @@ from infra.stack import ShortenerStack
 Json = dict[str, Any]
 # The alarm email the prod fixture synthesizes with (`-c alarm_email=...`).
 PROD_ALARM_EMAIL = "oncall@example.com"
+# The senders the fixtures synthesize with, as a user sets them (`-c email_sender=...`): dev
+# owns its address identity, prod the identity of its whole domain (`-c email_identity=domain`).
+DEV_EMAIL_SENDER = "no-reply@dev.example.com"
+PROD_EMAIL_SENDER = "no-reply@example.com"
 
 
 def as_list(value: Any) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from stack_template import StackTemplate
+from stack_template import DEV_EMAIL_SENDER, PROD_EMAIL_SENDER, StackTemplate
 
 ALL_TYPES = ["link.created", "link.updated", "link.deleted"]
 # docs/architecture.md, "Events": rule/queue, event types, consumer.
@@ -104,10 +104,21 @@ def test_deliveries_go_one_by_one_to_the_deliverer(dev: StackTemplate) -> None:
 
 
 def test_email_is_sent_from_the_configured_identity(dev: StackTemplate) -> None:
-    assert dev.props("EmailSenderIdentity")["EmailIdentity"] == "no-reply@example.com"
-    assert dev.function("email")["Environment"]["Variables"]["EMAIL_SENDER"] == (
-        "no-reply@example.com"
-    )
+    assert dev.props("EmailSenderIdentity")["EmailIdentity"] == DEV_EMAIL_SENDER
+    assert dev.function("email")["Environment"]["Variables"]["EMAIL_SENDER"] == DEV_EMAIL_SENDER
+
+
+def test_each_stage_declares_only_its_own_identity(dev: StackTemplate, prod: StackTemplate) -> None:
+    """Two stages in one account never declare the same identity (its name is its id)."""
+    dev_identities = [r["Properties"]["EmailIdentity"] for r in _identities(dev)]
+    prod_identities = [r["Properties"]["EmailIdentity"] for r in _identities(prod)]
+    assert dev_identities == [DEV_EMAIL_SENDER]
+    assert prod_identities == [PROD_EMAIL_SENDER.partition("@")[2]]
+    assert prod.function("email")["Environment"]["Variables"]["EMAIL_SENDER"] == (PROD_EMAIL_SENDER)
+
+
+def _identities(synth: StackTemplate) -> list[dict]:
+    return list(synth.of_type("AWS::SES::EmailIdentity").values())
 
 
 def test_cdn_consumer_knows_its_distribution(dev: StackTemplate) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stack_template import StackTemplate
+from stack_template import DEV_EMAIL_SENDER, StackTemplate
 
 OUTPUTS = {
     "ApiUrl",
@@ -18,6 +18,7 @@ OUTPUTS = {
     "QrBucketName",
     "AlarmTopicArn",
     "DashboardName",
+    "EmailSender",
 }
 DISTRIBUTION_URL = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["Distribution", "DomainName"]}]]}
 
@@ -29,6 +30,24 @@ def _outputs(synth: StackTemplate) -> dict:
 def test_stack_has_exactly_the_documented_outputs(dev: StackTemplate) -> None:
     assert set(_outputs(dev)) == OUTPUTS
     assert dev.stack.stack_name == "Shortener-dev"
+
+
+def test_a_domain_identity_outputs_the_dkim_records_to_publish(
+    dev: StackTemplate, prod: StackTemplate
+) -> None:
+    prod_outputs = _outputs(prod)
+    assert set(prod_outputs) == OUTPUTS | {f"EmailDkimRecord{n}" for n in (1, 2, 3)}
+    assert prod_outputs["EmailDkimRecord1"] == {
+        "Fn::Join": [
+            " ",
+            [
+                {"Fn::GetAtt": ["EmailSenderIdentity", "DkimDNSTokenName1"]},
+                "CNAME",
+                {"Fn::GetAtt": ["EmailSenderIdentity", "DkimDNSTokenValue1"]},
+            ],
+        ]
+    }
+    assert _outputs(dev)["EmailSender"] == DEV_EMAIL_SENDER
 
 
 def test_outputs_name_the_stack_resources(dev: StackTemplate) -> None:
