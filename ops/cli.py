@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ops import dlq, keys, replay
+from ops import dlq, keys, replay, smoke
 from ops.aws import check_endpoint_variables, default_local_credentials
 from ops.context import Context
 from ops.errors import EXIT_CODES_HELP, ExitCode, translate
@@ -21,7 +21,8 @@ CONSOLE_SCRIPT = "shortener-ops"  # pyproject.toml's [project.scripts]
 _DASH_VALUED_OPTIONS = ("--from", "--to")
 
 DESCRIPTION = """\
-Operate a deployed Shortener stack: API keys, dead-letter queues, event replays.
+Operate a deployed Shortener stack: API keys, dead-letter queues, event replays, and a smoke
+check of the whole stack.
 
 Talks to AWS with the usual credentials and region (default us-east-1), or to whatever
 AWS_ENDPOINT_URL names (the local cloud: AWS_ENDPOINT_URL=http://127.0.0.1:4566). Resources
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stack", default=None, help=f"stack name (default: ${STACK_ENV} or {DEFAULT_STACK})"
     )
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,dlq,events}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,dlq,events,smoke}")
 
     def command(
         group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
@@ -152,6 +153,28 @@ def build_parser() -> argparse.ArgumentParser:
     replay_parser.add_argument(
         "--rule", help="only this rule's targets (name or alias: qr, stats, email, webhooks, cdn)"
     )
+    smoke_parser = groups.add_parser(
+        "smoke",
+        parents=[common],
+        help="check the stack end to end with a throwaway key and link, then delete both",
+        description="A throwaway API key creates a link through the stack's short base URL, "
+        "follows its short URL, waits for every side effect and the QR image, then deletes the "
+        "link and the key (also when a step fails). Exit code 0 only when every step held.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    smoke_parser.add_argument(
+        "--email",
+        help=f"the throwaway key's address, for the confirmation email (default "
+        f"{smoke.SIMULATOR_RECIPIENT}, SES's mailbox simulator)",
+    )
+    smoke_parser.add_argument(
+        "--wait",
+        type=_positive_int,
+        default=smoke.DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"how long each wait may take (default {smoke.DEFAULT_WAIT_SECONDS})",
+    )
     return parser
 
 
@@ -171,7 +194,7 @@ def _attach_dash_values(argv: Sequence[str]) -> list[str]:
 
 
 def _run(ctx: Context, args: argparse.Namespace) -> int:
-    match (args.group, args.command):
+    match (args.group, getattr(args, "command", None)):
         case ("keys", "create"):
             return keys.create(ctx, args.owner, args.email)
         case ("keys", "list"):
@@ -192,6 +215,8 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
             return dlq.export(ctx, args.queue)
         case ("events", "replay"):
             return replay.replay(ctx, args.since, args.until, args.rule)
+        case ("smoke", None):
+            return smoke.smoke(ctx, args.email, args.wait)
     raise AssertionError(f"no handler for {args.group} {args.command}")
 
 

@@ -18,7 +18,7 @@ from botocore.parsers import ResponseParserError
 
 class ExitCode(IntEnum):
     OK = 0
-    FAILED = 1  # the operation ran and did not succeed (a replay failed, a message did not move)
+    FAILED = 1  # the operation ran and did not succeed (a replay failed, a smoke step did not hold)
     USAGE = 2  # bad arguments or an unknown name (stack, queue, rule, key id): nothing was changed
     UNREACHABLE = 3  # the AWS endpoint could not be reached
     DENIED = 4  # access denied, or no usable credentials
@@ -28,7 +28,8 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = """\
 exit codes:
   0    success
-  1    the operation failed (a replay failed, some messages did not move, an unexpected AWS error)
+  1    the operation failed (a replay failed, some messages did not move, a smoke check step
+       failed, an unexpected AWS error)
   2    bad usage or an unknown name (stack, queue, rule, key id); nothing was changed
   3    the AWS endpoint cannot be reached (AWS_ENDPOINT_URL down, no network)
   4    access denied, or no valid AWS credentials

@@ -33,12 +33,20 @@ def _public(key: ApiKeyModel) -> dict[str, Any]:
     }
 
 
-def create(ctx: Context, owner: str, email: str | None) -> int:
+def check_key_fields(owner: str, email: str | None) -> None:
+    """Refuse an owner or address that cannot go into a key, before anything is written."""
     if not _OWNER.match(owner):
         raise UsageError(f"--owner {owner!r}: use 1 to 128 of A-Z a-z 0-9 . _ @ + -")
     if email is not None and not _EMAIL.match(email):
         raise UsageError(f"--email {email!r} is not an email address")
-    ctx.stack.bind_tables()
+
+
+def issue_key(owner: str, email: str | None) -> tuple[str, ApiKeyModel]:
+    """A new key for `owner`, stored as its hash: the key (shown once) and its record.
+
+    The caller has checked the fields (`check_key_fields`) and bound the models to the stack's
+    tables (`ctx.stack.bind_tables()`).
+    """
     key = new_api_key()
     key_hash = hash_api_key(key)
     record = ApiKeyModel(
@@ -56,6 +64,18 @@ def create(ctx: Context, owner: str, email: str | None) -> int:
                 "a key with the same hash exists (astronomically unlikely): retry"
             ) from error
         raise
+    return key, record
+
+
+def delete_key(record: ApiKeyModel) -> None:
+    """Remove a key for good (a throwaway key leaves nothing behind; revoke keeps a record)."""
+    record.delete()
+
+
+def create(ctx: Context, owner: str, email: str | None) -> int:
+    check_key_fields(owner, email)
+    ctx.stack.bind_tables()
+    key, record = issue_key(owner, email)
     created = {"owner": owner, "key": key, **_public(record)}
     ctx.out.result(
         created,

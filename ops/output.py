@@ -57,6 +57,11 @@ class Output:
         else:
             self._console.print(readable())
 
+    def show(self, readable: RenderableType) -> None:
+        """Part of the readable answer printed at once, as work goes on (nothing with --json)."""
+        if not self.as_json:
+            self._console.print(readable)
+
     def line(self, record: Any) -> None:
         """One JSON line on stdout (JSONL), whatever the mode: for `dlq export > file`."""
         self._stdout.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")

@@ -36,6 +36,8 @@ IGNORE_SKIPPED_PIPE = pytest.mark.filterwarnings(
 MAX_RECEIVE_COUNT = 1
 
 DEAD_DELIVERY_ENDPOINT = "ep_0123456789abcdef"
+# No API runs in this world: its short base URL is a port where nothing listens (discard).
+UNREACHABLE_BASE_URL = "http://127.0.0.1:9"
 
 
 def _table(
@@ -144,6 +146,7 @@ def template() -> dict[str, Any]:
         "WebhooksTableName": {"Ref": "WebhooksTable"},
         "EventBusName": {"Value": BUS},
         "EventArchiveName": {"Value": ARCHIVE},
+        "ShortBaseUrl": {"Value": UNREACHABLE_BASE_URL},
     }
     return {
         "Resources": resources,
