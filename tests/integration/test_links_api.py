@@ -96,7 +96,10 @@ def test_create_answers_201_with_a_location_and_the_contract_fields(holder: Owne
     link = response.json()
     assert set(link) >= LINK_FIELDS, link
     assert GENERATED_CODE.match(link["code"]), link["code"]
-    assert response.headers["Location"].endswith(f"/links/{link['code']}")
+    # Absolute, under the short base URL, whatever URL the request came through.
+    short_base = link["short_url"].removesuffix(f"/{link['code']}")
+    assert response.headers["Location"] == f"{short_base}/links/{link['code']}"
+    assert short_base.startswith("http")
     assert link["url"] == TARGET
     assert link["short_url"].endswith(f"/{link['code']}")
     assert link["redirect_type"] == 302

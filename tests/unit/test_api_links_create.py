@@ -29,7 +29,8 @@ def test_create_answers_201_with_location_and_the_link(api: ApiCall) -> None:
     link = answer.json()
     assert set(link) == LINK_FIELDS
     assert re.fullmatch(r"[A-Za-z0-9]{7}", link["code"])
-    assert answer.headers["location"] == f"/links/{link['code']}"
+    # Absolute, under the short base URL: it resolves the same through any API URL or stage.
+    assert answer.headers["location"] == f"{SHORT_BASE_URL}/links/{link['code']}"
     assert link["short_url"] == f"{SHORT_BASE_URL}/{link['code']}"
     assert link["url"] == TARGET
     assert link["redirect_type"] == 302
@@ -52,7 +53,7 @@ def test_an_alias_becomes_the_code(api: ApiCall) -> None:
 
     assert answer.status == 201
     assert answer.json()["code"] == "spring-sale"
-    assert answer.headers["location"] == "/links/spring-sale"
+    assert answer.headers["location"] == f"{SHORT_BASE_URL}/links/spring-sale"
 
 
 def test_a_taken_alias_is_409_and_the_first_link_stays(api: ApiCall, aws: AwsResources) -> None:

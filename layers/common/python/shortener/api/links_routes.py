@@ -7,7 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
 
+from shortener import settings
 from shortener.api.caller import current_owner
 from shortener.api.own_origins import own_origins
 from shortener.api.problem_responses import documented_responses
@@ -25,6 +27,10 @@ router = Router()
 
 TAGS = ["links"]
 CodeParameter = Annotated[str, Path(description="The link's short code")]
+CREATED_LINK_LOCATION: OpenAPIResponseHeader = {
+    "description": "The new link's absolute URL: `{short base URL}/links/{code}`",
+    "schema": {"type": "string", "format": "uri"},
+}
 
 
 @router.post(
@@ -34,7 +40,14 @@ CodeParameter = Annotated[str, Path(description="The link's short code")]
     tags=TAGS,
     status_code=201,
     responses=documented_responses(
-        201, "The new link; `Location` names it", 400, 401, 409, 413, 415
+        201,
+        "The new link; `Location` names it",
+        400,
+        401,
+        409,
+        413,
+        415,
+        headers={"Location": CREATED_LINK_LOCATION},
     ),
 )
 def create_link(
@@ -60,7 +73,8 @@ def create_link(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,
         body=created,
-        headers={"Location": f"/links/{created.code}"},
+        # Absolute: a relative reference would resolve without the stage of an API Gateway URL.
+        headers={"Location": f"{settings.short_base_url()}/links/{created.code}"},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from pydantic import BaseModel, Field
 
 from shortener.problems import PROBLEM_CONTENT_TYPE
@@ -51,14 +51,20 @@ def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
 
 
 def documented_responses(
-    success_status: int, description: str, *problem_statuses: int
+    success_status: int,
+    description: str,
+    *problem_statuses: int,
+    headers: dict[str, OpenAPIResponseHeader] | None = None,
 ) -> dict[int, OpenAPIResponse]:
-    """A route's `responses`: its success (schema from the return annotation) and its problems.
+    """A route's `responses`: its success (schema from the return annotation, and `headers`)
+    and its problems.
 
     422 is always listed: with validation on, any parameter can be invalid, and Powertools would
     otherwise document its own JSON error shape instead of ours.
     """
     success: OpenAPIResponse = {"description": description}
+    if headers:
+        success["headers"] = headers
     if success_status == HTTPStatus.NO_CONTENT:
         success["content"] = {}
     return {success_status: success, **problem_responses(*sorted({*problem_statuses, 422}))}
