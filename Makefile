@@ -9,8 +9,10 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_PORT ?= 4566
 export API_PORT ?= 3000
+export CDN_PORT ?= 8080
 CDK := npx --no-install cdk --no-notices
-CDK_LOCAL := -c local=true -c short_base_url=http://127.0.0.1:$(API_PORT)
+# Locally, as on AWS, short links start at the CDN (localcloud serves the distribution there).
+CDK_LOCAL := -c local=true -c short_base_url=http://127.0.0.1:$(CDN_PORT)
 
 # `make synth|deploy|diff STAGE=prod CONTEXT="alarm_email=ops@example.com k=v"`: the stage is one
 # of cdk.json's context.stages; each CONTEXT pair becomes `-c k=v` (values without spaces).
@@ -41,7 +43,7 @@ CDK_CONTEXT := -c stage=$(STAGE) $(foreach pair,$(CONTEXT),-c $(pair))
 .PHONY: help setup run test test-unit test-infra test-integration lint format synth synth-local layer bench deploy diff openapi clean
 
 help:
-	@echo "make run      set up, then serve the whole stack locally (API on :$(API_PORT), AWS on :$(AWS_PORT))"
+	@echo "make run      set up, then serve the whole stack locally (CDN on :$(CDN_PORT), API on :$(API_PORT), AWS on :$(AWS_PORT))"
 	@echo "make test     set up, then lint and run every test"
 	@echo "make synth    synthesize the stack (offline);  make deploy  deploy it;  make diff  compare"
 	@echo "             (all three: STAGE=dev|prod, CONTEXT=\"k=v ...\" for more cdk context)"
@@ -80,7 +82,7 @@ synth-local: setup
 	$(CDK) synth --quiet $(CDK_LOCAL)
 
 run: setup
-	$(PY) -m localcloud --aws-port $(AWS_PORT) --api-port $(API_PORT)
+	$(PY) -m localcloud --aws-port $(AWS_PORT) --api-port $(API_PORT) --cdn-port $(CDN_PORT)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -36,6 +36,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the REST API's port (default $API_PORT or 3000)",
     )  # fmt: skip
     parser.add_argument(
+        "--cdn-port", type=int, default=int(os.environ.get("CDN_PORT", 8080)),
+        help="the CDN's port, where short links start (default $CDN_PORT or 8080)",
+    )  # fmt: skip
+    parser.add_argument(
         "--cdk-out", type=Path, default=Path(DEFAULT_OUT_DIR),
         help=f"where the cloud assembly goes (default {DEFAULT_OUT_DIR})",
     )  # fmt: skip
@@ -66,14 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
 
     cloud = LocalCloud(
-        out_dir, args.stack, args.aws_port, args.api_port, max_workers_per_function=args.max_workers
+        out_dir,
+        args.stack,
+        args.aws_port,
+        args.api_port,
+        cdn_port=args.cdn_port,
+        max_workers_per_function=args.max_workers,
     )
     try:
         if not args.no_synth:
             # moto loads its services while the CDK app synthesizes.
             cloud.start_aws()
             print(f"Synthesizing {args.project_dir} for local use ...", flush=True)
-            synthesize(args.project_dir, out_dir, args.api_port)
+            synthesize(args.project_dir, out_dir, args.api_port, cdn_port=args.cdn_port)
         synthesized = time.perf_counter()
         cloud.start()
     except (SynthError, TemplateError, OSError) as error:

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from localcloud.apigateway import ApiGateway, ApiServer, rest_api_models
 from localcloud.aws import AwsClients, MotoServer, warm_up
 from localcloud.cfn_stack import StackOutput, StackResourceRecord, new_stack_id, register_stack
+from localcloud.cloudfront import ServedDistribution, distributions
 from localcloud.functions import function_specs, worker_environment
 from localcloud.intrinsics import IntrinsicError, Resolver
 from localcloud.logs import LogSink
@@ -46,6 +47,7 @@ class LocalCloud:
         aws_port: int = 0,
         api_port: int = 0,
         *,
+        cdn_port: int = 0,
         log_stream: TextIO | None = None,
         echo_logs: bool = True,
         prewarm: bool = True,
@@ -55,6 +57,7 @@ class LocalCloud:
         self.cdk_out_dir = Path(cdk_out_dir).resolve()
         self._requested_stack = stack_name
         self._api_port = api_port
+        self._cdn_port = cdn_port
         self._prewarm = prewarm
         self._max_workers = max_workers_per_function
         self._stopping = threading.Event()
@@ -67,6 +70,7 @@ class LocalCloud:
         self.pools: dict[str, FunctionPool] = {}
         self.gateways: list[ApiGateway] = []
         self._servers: list[ApiServer] = []
+        self.cdn: ServedDistribution | None = None
         self._pipes: list[PipeRunner] = []
         self._pollers: list[SqsPoller] = []
         self._warming: threading.Thread | None = None
@@ -110,6 +114,9 @@ class LocalCloud:
             poller.signal_stop()
         for pipe in self._pipes:
             pipe.signal_stop()
+        if self.cdn is not None:
+            self.cdn.stop()
+            self.cdn = None
         for server in self._servers:
             server.stop()
         self._servers.clear()
@@ -159,6 +166,11 @@ class LocalCloud:
     def api_url(self) -> str:
         """The first REST API's base URL (served at the root and under /{stage})."""
         return self._servers[0].url if self._servers else ""
+
+    @property
+    def cdn_url(self) -> str:
+        """The first CloudFront distribution's address (empty when the template has none)."""
+        return self.cdn.url if self.cdn is not None else ""
 
     def physical_id(self, logical_id: str) -> str:
         return self.provisioned[logical_id].physical_id
@@ -217,6 +229,7 @@ class LocalCloud:
         by_arn = {spec.arn: logical_id for logical_id, spec in specs.items()}
         by_name = {spec.name: logical_id for logical_id, spec in specs.items()}
         self._serve_api(by_arn)
+        self._serve_cdn()
         self._run_pipes(by_arn)
         self._run_queue_triggers(by_name)
 
@@ -270,6 +283,22 @@ class LocalCloud:
             server.start()
             self.gateways.append(gateway)
             self._servers.append(server)
+
+    def _serve_cdn(self) -> None:
+        assert self.aws is not None
+        api_urls = {
+            self.physical_id(gateway.api.logical_id): server.url
+            for gateway, server in zip(self.gateways, self._servers, strict=True)
+        }
+        for distribution in distributions(self.provisioned):
+            if self.cdn is not None:
+                self._restate(distribution.logical_id, "only the first distribution is served")
+                continue
+            self.cdn = ServedDistribution(
+                distribution, self.aws, api_urls, self.logs, self._cdn_port
+            )
+            self.cdn.start()
+            self._restate(distribution.logical_id, self.cdn.note(), "emulated")
 
     def _run_pipes(self, functions_by_arn: dict[str, str]) -> None:
         assert self.aws is not None
@@ -373,6 +402,7 @@ class LocalCloud:
             *endpoint_lines(
                 stack_name=self.template.stack_name,
                 api_url=self.api_url or None,
+                cdn_url=self.cdn_url or None,
                 aws_endpoint=self.aws_endpoint,
                 routes=routes,
                 outputs=self.outputs,

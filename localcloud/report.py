@@ -33,12 +33,14 @@ def endpoint_lines(
     stack_name: str,
     api_url: str | None,
     aws_endpoint: str,
+    cdn_url: str | None = None,
     routes: Iterable[str],
     outputs: Mapping[str, str],
 ) -> list[str]:
     lines = [
         f"Stack      {stack_name}",
         f"API        {api_url or '(the template has no REST API)'}",
+        f"CDN        {cdn_url or '(the template has no CloudFront distribution)'}",
         f"AWS        {aws_endpoint}  (region us-east-1, any credentials)",
         # What the memory bounds change (localcloud.retention): one difference from AWS.
         "  bounded  a long session keeps what the services hold, not every request: SQS "

@@ -19,8 +19,12 @@ class SynthError(Exception):
     """The CDK app did not synthesize; the message carries the CLI's output."""
 
 
-def synth_command(out_dir: Path, api_port: int, extra_context: Mapping[str, str]) -> list[str]:
-    context = {"local": "true", "short_base_url": f"http://{LOOPBACK}:{api_port}", **extra_context}
+def synth_command(
+    out_dir: Path, api_port: int, extra_context: Mapping[str, str], cdn_port: int | None = None
+) -> list[str]:
+    """Short links start at the CDN's address, as on AWS (the API's without a CDN port)."""
+    short_base_url = f"http://{LOOPBACK}:{cdn_port or api_port}"
+    context = {"local": "true", "short_base_url": short_base_url, **extra_context}
     command = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "-o", str(out_dir)]
     for key, value in context.items():
         command += ["-c", f"{key}={value}"]
@@ -32,11 +36,13 @@ def synthesize(
     out_dir: Path,
     api_port: int,
     extra_context: Mapping[str, str] | None = None,
+    *,
+    cdn_port: int | None = None,
 ) -> Path:
     """Run `cdk synth` for local use in `project_dir`; the cloud assembly lands in `out_dir`."""
     out_dir = Path(out_dir).resolve()
     completed = subprocess.run(
-        synth_command(out_dir, api_port, extra_context or {}),
+        synth_command(out_dir, api_port, extra_context or {}, cdn_port),
         cwd=project_dir,
         env={**os.environ, **_CDK_ENVIRONMENT},
         capture_output=True,

@@ -1,6 +1,8 @@
-"""CloudFront, in moto: the distribution exists (invalidations work); it serves no traffic.
+"""CloudFront, in moto: the distribution and its origin access controls exist, and
+invalidations work; `localcloud.cloudfront` serves the distribution's traffic from the template.
 
-moto has no cache, origin request or response headers policies: those get ids only.
+moto has no cache, origin request or response headers policies: those get ids only (the served
+distribution reads them from the template).
 """
 
 from __future__ import annotations
@@ -38,6 +40,24 @@ def distribution(
     distribution_id = created["Distribution"]["Id"]
     attributes = {"Id": distribution_id, "DomainName": created["Distribution"]["DomainName"]}
     return Provisioned(distribution_id, attributes, "moto", "metadata only, serves no traffic")
+
+
+@provisions("AWS::CloudFront::OriginAccessControl")
+def origin_access_control(
+    context: ProvisionContext, resource: Resource, props: dict[str, Any]
+) -> Provisioned:
+    config = props["OriginAccessControlConfig"]
+    created = context.aws("cloudfront").create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": config.get("Name") or context.name(resource.logical_id),
+            "Description": config.get("Description", ""),
+            "SigningProtocol": config.get("SigningProtocol", "sigv4"),
+            "SigningBehavior": config.get("SigningBehavior", "always"),
+            "OriginAccessControlOriginType": config.get("OriginAccessControlOriginType", "s3"),
+        }
+    )
+    control_id = created["OriginAccessControl"]["Id"]
+    return Provisioned(control_id, {"Id": control_id}, "moto")
 
 
 @provisions(

@@ -1,0 +1,98 @@
+"""The edge's HTTP side: a threaded server on loopback with a deep listen backlog, so that a
+burst of viewers (hundreds of connections at once) queues instead of being reset.
+
+Plain HTTP only: the local cloud has no TLS, so behaviours' viewer protocol policies
+(`https-only`, `redirect-to-https`) are reported, not enforced.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from localcloud.cloudfront.edge import Edge
+from localcloud.cloudfront.messages import Request, Response
+
+LOOPBACK = "127.0.0.1"
+LISTEN_BACKLOG = 512
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
+
+
+class CdnServer:
+    def __init__(self, edge: Edge, port: int = 0) -> None:
+        self.edge = edge
+        self._server = _Server((LOOPBACK, port), _handler_class(edge))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="cloudfront", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _handler_class(edge: Edge) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "CloudFront"
+        sys_version = ""
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = self.headers.get("Content-Length", "0")
+            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+                self._write(Response(413 if length.isdigit() else 400))
+                self.close_connection = True
+                return
+            body = self.rfile.read(int(length)) if int(length) else b""
+            request = Request(
+                method=self.command,
+                path=parts.path or "/",
+                query=parts.query,
+                headers=list(self.headers.items()),
+                body=body,
+                client_ip=self.client_address[0],
+            )
+            self._write(edge.handle(request))
+
+        def _write(self, response: Response) -> None:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """The edge logs each request itself (see Edge.handle)."""
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+    return Handler
