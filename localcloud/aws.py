@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import boto3
@@ -12,6 +12,7 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localcloud.iam import IamAuthority, IamChecks, guard_sqs_targets
 from localcloud.names import REGION
 from localcloud.retention import bound_moto_retention
 from localcloud.speedups import (
@@ -37,7 +38,9 @@ CLIENT_CONFIG = Config(
 class MotoServer:
     """moto's server, on a thread of this process, bound to loopback only.
 
-    Like moto's ThreadedMotoServer, with three changes:
+    Like moto's ThreadedMotoServer, with four changes:
+    - IAM is checked where AWS checks it, at the endpoint (`localcloud.iam`): a role
+      session's call its role does not allow is refused before moto sees it.
     - DynamoDB requests run one at a time. moto checks a condition and then writes; concurrent
       requests (several function workers) could then both pass a condition, lose each other's
       writes, or number two stream records alike. DynamoDB makes each request atomic; so does
@@ -52,6 +55,7 @@ class MotoServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.endpoint = ""
+        self.iam = IamAuthority()  # checks nothing until the stack's roles are loaded
 
     def start(self) -> str:
         bound_moto_retention()  # before moto creates its first model object
@@ -60,7 +64,9 @@ class MotoServer:
         query_one_partition()
         # Werkzeug logs one line per request: noise next to the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = _AtomicDynamoDB(CachedDomainDispatcher(create_backend_app))
+        guard_sqs_targets(self.iam)
+        # IAM outermost: a refused request never waits for the DynamoDB lock.
+        app = IamChecks(_AtomicDynamoDB(CachedDomainDispatcher(create_backend_app)), self.iam)
         self._server = make_server(
             LOOPBACK, self._requested_port, app, threaded=True, request_handler=MotoRequestHandler
         )
@@ -126,11 +132,14 @@ def warm_up(clients: AwsClients) -> None:
 
 
 class AwsClients:
-    """One boto3 client per service against the moto endpoint, shared by every thread."""
+    """One boto3 client per service against the moto endpoint, shared by every thread; with
+    the test credentials (the account's administrator), or a role session's."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, credentials: Mapping[str, str] | None = None) -> None:
         self.endpoint = endpoint
-        self._session = boto3.session.Session(region_name=REGION, **TEST_CREDENTIALS)
+        self._session = boto3.session.Session(
+            region_name=REGION, **(credentials or TEST_CREDENTIALS)
+        )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 

@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-synth", action="store_true", help="serve the cloud assembly already in --cdk-out"
     )
+    parser.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="do not check the functions' and pipes' AWS calls against their IAM roles",
+    )
     parser.add_argument("--stack", help="the stack to serve, when the app has several")
     parser.add_argument(
         "--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
@@ -76,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         args.api_port,
         cdn_port=args.cdn_port,
         max_workers_per_function=args.max_workers,
+        iam=not args.no_iam,
     )
     try:
         if not args.no_synth:

@@ -20,6 +20,8 @@ from localcloud.aws import AwsClients, MotoServer, warm_up
 from localcloud.cfn_stack import StackOutput, StackResourceRecord, new_stack_id, register_stack
 from localcloud.cloudfront import ServedDistribution, distributions
 from localcloud.functions import function_specs, worker_environment
+from localcloud.iam import Authorization, RoleSession, role_policies
+from localcloud.iam.report import RESOURCE_POLICY_TYPES, iam_lines
 from localcloud.intrinsics import IntrinsicError, Resolver
 from localcloud.logs import LogSink
 from localcloud.pipes import PipeRunner, pipe_config
@@ -52,6 +54,7 @@ class LocalCloud:
         echo_logs: bool = True,
         prewarm: bool = True,
         max_workers_per_function: int = DEFAULT_MAX_WORKERS,
+        iam: bool = True,
     ) -> None:
         # Workers run from other folders: asset paths must not depend on this one's.
         self.cdk_out_dir = Path(cdk_out_dir).resolve()
@@ -60,6 +63,7 @@ class LocalCloud:
         self._cdn_port = cdn_port
         self._prewarm = prewarm
         self._max_workers = max_workers_per_function
+        self._iam = iam  # check each call of a function or pipe against its role
         self._stopping = threading.Event()
         self._janitor: threading.Thread | None = None
         self.logs = LogSink(log_stream, echo=echo_logs)
@@ -216,13 +220,21 @@ class LocalCloud:
             self._aws_warming.join()
         self.timings["aws_ready_seconds"] = time.perf_counter() - clock
         self._provision(self.template)
+        self._moto.iam.load(
+            role_policies(self.provisioned),
+            enabled=self._iam,
+            log=lambda message: self.logs.emit("iam", message),
+        )
         self.timings["provision_seconds"] = time.perf_counter() - clock
 
         self._scratch = Path(tempfile.mkdtemp(prefix="localcloud-"))
         specs = function_specs(self.template, self.provisioned, self._scratch / "inline")
         self.pools = {
             logical_id: FunctionPool(
-                spec, worker_environment(spec, endpoint), self.logs, self._max_workers
+                spec,
+                worker_environment(spec, endpoint, self._session(spec.role_arn, spec.name)),
+                self.logs,
+                self._max_workers,
             )
             for logical_id, spec in specs.items()
         }
@@ -311,7 +323,14 @@ class LocalCloud:
                 self._restate(item.logical_id, str(error), "skipped")
                 continue
             owns_stream = readers[config.stream_arn] == 1
-            runner = PipeRunner(config, self.aws, self.invoke, self.logs, owns_stream=owns_stream)
+            session = self._moto.iam.session(str(item.properties.get("RoleArn")), config.name)
+            runner = PipeRunner(
+                config,
+                AwsClients(self.aws_endpoint, session.credentials()),
+                self._invoke_as(session),
+                self.logs,
+                owns_stream=owns_stream,
+            )
             runner.start()
             self._pipes.append(runner)
 
@@ -330,9 +349,29 @@ class LocalCloud:
                     f"SQS poller, {concurrency} batches at once "
                     f"(MaximumConcurrency {config.max_concurrency})",
                 )
-            poller = SqsPoller(config, self.aws, self.invoke, self.logs, concurrency)
+            # Lambda polls the queue with the function's execution role.
+            spec = self.pools[config.function].spec
+            session = self._moto.iam.session(spec.role_arn, spec.name)
+            clients = AwsClients(self.aws_endpoint, session.credentials())
+            poller = SqsPoller(config, clients, self.invoke, self.logs, concurrency)
             poller.start()
             self._pollers.append(poller)
+
+    def _session(self, role_arn: str, session_name: str) -> dict[str, str]:
+        """A role session's credentials for a worker's environment (none: no role)."""
+        if not role_arn:
+            return {}
+        return self._moto.iam.session(role_arn, session_name).environment()
+
+    def _invoke_as(self, session: RoleSession) -> Any:
+        """`invoke`, for a caller whose role must allow lambda:InvokeFunction first."""
+
+        def invoke(logical_id: str, event: Any) -> Invocation:
+            needed = [Authorization("lambda:InvokeFunction", self.pools[logical_id].spec.arn)]
+            self._moto.iam.require(session, needed)
+            return self.invoke(logical_id, event)
+
+        return invoke
 
     def _emulated(self, resource_type: str) -> list[ProvisionedResource]:
         return [
@@ -399,6 +438,14 @@ class LocalCloud:
         return [
             *resource_lines(in_template_order),
             "",
+            *iam_lines(
+                self._moto.iam,
+                [
+                    (item.logical_id, item.properties.get("PolicyDocument"))
+                    for item in in_template_order
+                    if item.type in RESOURCE_POLICY_TYPES and item.properties
+                ],
+            ),
             *endpoint_lines(
                 stack_name=self.template.stack_name,
                 api_url=self.api_url or None,

@@ -32,6 +32,7 @@ class FunctionSpec:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     memory_mb: int = DEFAULT_MEMORY_MB
     reserved_concurrency: int | None = None
+    role_arn: str = ""  # the execution role: its policies decide what the function may call
 
     @property
     def arn(self) -> str:
@@ -66,12 +67,18 @@ def function_specs(
             timeout_seconds=float(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS)),
             memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
             reserved_concurrency=int(reserved) if reserved is not None else None,
+            role_arn=str(props.get("Role", "")),
         )
     return specs
 
 
-def worker_environment(spec: FunctionSpec, aws_endpoint: str) -> dict[str, str]:
-    """The function's resolved environment plus what Lambda sets, pointed at the local AWS."""
+def worker_environment(
+    spec: FunctionSpec, aws_endpoint: str, credentials: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The function's resolved environment plus what Lambda sets, pointed at the local AWS.
+
+    `credentials`: the execution role session's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+    AWS_SESSION_TOKEN, as Lambda sets them; without, the test credentials (not checked)."""
     host = {name: os.environ[name] for name in _HOST_VARIABLES if name in os.environ}
     return {
         **host,
@@ -80,6 +87,7 @@ def worker_environment(spec: FunctionSpec, aws_endpoint: str) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
+        **(credentials or {}),
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
