@@ -232,7 +232,7 @@ class ShortenerApi(Construct):
             acknowledge(
                 method,
                 "AwsSolutions-APIG4",
-                "Public by contract (DESIGN section 4): GET /{code} is the redirect anyone may "
+                "Public by contract (docs/api.md, Routes): GET /{code} is the redirect anyone may "
                 "follow, GET /openapi.json documents the API and GET /docs (with its swagger-ui "
                 "files) browses that document; every other route has the Lambda TOKEN "
                 "authorizer.",
@@ -240,8 +240,8 @@ class ShortenerApi(Construct):
         acknowledge(
             self.rest_api,
             "AwsSolutions-COG4",
-            "Callers authenticate with API keys issued by `ops keys create` (DESIGN section 4), "
-            "checked by the Lambda TOKEN authorizer; there are no Cognito users.",
+            "Callers authenticate with API keys issued by `ops keys create` (docs/api.md, "
+            "Authentication), checked by the Lambda TOKEN authorizer; there are no Cognito users.",
         )
         acknowledge(
             self.rest_api,

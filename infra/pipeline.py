@@ -22,7 +22,7 @@ from infra.nag import acknowledge
 from infra.queues import dead_letter_queue
 from infra.short_url import ShortBaseUrl
 
-# The event contract (DESIGN section 5); shortener.events holds the same names for the code.
+# The event contract (docs/events.md); shortener.events holds the same names for the code.
 EVENT_SOURCE = "shortener.links"
 LINK_SORT_KEY = "link"
 # Only link items become events: effect statuses and counters written by the consumers share

@@ -1,4 +1,4 @@
-"""The operator CLI: `shortener-ops`, or `python -m ops` (DESIGN section 8).
+"""The operator CLI: `shortener-ops`, or `python -m ops` (docs/ops.md).
 
 It decodes messages with the shared code the functions use to describe events and items
 (`shortener.*`, the SharedCode layer), never with a copy. `make setup` installs both packages

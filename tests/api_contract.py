@@ -1,4 +1,4 @@
-"""What DESIGN section 4 promises an API caller, shared by the unit and the integration tests."""
+"""What docs/api.md promises an API caller, shared by the unit and the integration tests."""
 
 from __future__ import annotations
 

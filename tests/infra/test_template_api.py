@@ -1,4 +1,4 @@
-"""The REST API: every route of DESIGN section 4, who may call it, and how it is served."""
+"""The REST API: every route of docs/api.md, who may call it, and how it is served."""
 
 from __future__ import annotations
 

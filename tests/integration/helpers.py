@@ -118,7 +118,7 @@ def run_ops_json(aws_endpoint: str, *args: str) -> Any:
 
 
 def create_api_key(aws_endpoint: str, owner: str, email: str | None = None) -> str:
-    """A fresh API key for `owner`, made the documented way (DESIGN section 8)."""
+    """A fresh API key for `owner`, made the documented way (docs/ops.md, keys)."""
     args = ["keys", "create", "--owner", owner]
     if email:
         args += ["--email", email]
@@ -411,7 +411,7 @@ def wait_for_dead_letter(sqs: Any, dlq_url: str, body: str, timeout: float) -> d
 
 
 def hand_made_link(code: str, owner: str, short_base_url: str, at: datetime) -> dict[str, Any]:
-    """A link as an event carries it (DESIGN section 5), for events sent by hand."""
+    """A link as an event carries it (docs/events.md), for events sent by hand."""
     return {
         "code": code,
         "url": "https://example.com/hand-made",
@@ -425,7 +425,7 @@ def hand_made_link(code: str, owner: str, short_base_url: str, at: datetime) -> 
 def link_event_message(
     event_type: str, link: dict[str, Any], *, occurred_at: str, event_id: str | None = None
 ) -> str:
-    """An SQS body exactly like a rule delivers: the whole EventBridge event (DESIGN section 5)."""
+    """An SQS body exactly like a rule delivers: the whole EventBridge event (docs/events.md)."""
     detail = LinkEvent(
         id=event_id or f"evt_{uuid.uuid4().hex}",
         type=event_type,  # type: ignore[arg-type]

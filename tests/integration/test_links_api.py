@@ -1,4 +1,4 @@
-"""The links API over HTTP on the local cloud: every status code of DESIGN section 4 that the
+"""The links API over HTTP on the local cloud: every status code of docs/api.md that the
 issue "Links API" promises, checked the way a new user would (issue 2, "Done when")."""
 
 from __future__ import annotations

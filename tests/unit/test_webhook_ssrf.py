@@ -1,4 +1,4 @@
-"""The SSRF guard's address rules and what it hands the delivery (DESIGN section 6)."""
+"""The SSRF guard's address rules and what it hands the delivery (docs/webhooks.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Domain events (DESIGN section 5): what a user-visible link change looks like on the bus."""
+"""Domain events (docs/events.md): what a user-visible link change looks like on the bus."""
 
 from __future__ import annotations
 

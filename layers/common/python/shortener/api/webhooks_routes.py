@@ -1,4 +1,4 @@
-"""Routes of the management API for webhook endpoints and their delivery logs (DESIGN 4, 6)."""
+"""Routes of the management API for webhook endpoints and their delivery logs (docs/webhooks.md)."""
 
 from __future__ import annotations
 

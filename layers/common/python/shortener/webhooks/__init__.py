@@ -1,1 +1,1 @@
-"""Partner webhooks (DESIGN section 6): endpoints, the SSRF guard, fan-out and signed delivery."""
+"""Partner webhooks (docs/webhooks.md): endpoints, the SSRF guard, fan-out and signed delivery."""
