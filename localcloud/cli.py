@@ -40,6 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the CDN's port, where short links start (default $CDN_PORT or 8080)",
     )  # fmt: skip
     parser.add_argument(
+        "--ses-sandbox", action="store_true",
+        help="refuse mail to unverified recipients too, as SES does for a new account",
+    )  # fmt: skip
+    parser.add_argument(
         "--cdk-out", type=Path, default=Path(DEFAULT_OUT_DIR),
         help=f"where the cloud assembly goes (default {DEFAULT_OUT_DIR})",
     )  # fmt: skip
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         cdn_port=args.cdn_port,
         max_workers_per_function=args.max_workers,
         iam=not args.no_iam,
+        ses_sandbox=args.ses_sandbox,
     )
     try:
         if not args.no_synth:

@@ -28,6 +28,8 @@ from localcloud.pipes import PipeRunner, pipe_config
 from localcloud.provisioning import ProvisionedResource, provision_stack
 from localcloud.provisioning.base import Provisioned, ServedBy
 from localcloud.report import endpoint_lines, resource_lines
+from localcloud.ses import enforce_sending_rules
+from localcloud.ses import report_lines as ses_report_lines
 from localcloud.sqs_mappings import SqsPoller, sqs_mapping_config
 from localcloud.template import StackTemplate, load_stack
 from localcloud.workers import DEFAULT_MAX_WORKERS, FunctionPool, Invocation, InvocationReport
@@ -55,6 +57,7 @@ class LocalCloud:
         prewarm: bool = True,
         max_workers_per_function: int = DEFAULT_MAX_WORKERS,
         iam: bool = True,
+        ses_sandbox: bool = False,
     ) -> None:
         # Workers run from other folders: asset paths must not depend on this one's.
         self.cdk_out_dir = Path(cdk_out_dir).resolve()
@@ -64,6 +67,9 @@ class LocalCloud:
         self._prewarm = prewarm
         self._max_workers = max_workers_per_function
         self._iam = iam  # check each call of a function or pipe against its role
+        # Off by default: the stack runs as a deployed stage with production access does, so
+        # mail reaches whoever a key names; on, it rehearses a new account's SES sandbox.
+        self._ses_sandbox = ses_sandbox
         self._stopping = threading.Event()
         self._janitor: threading.Thread | None = None
         self.logs = LogSink(log_stream, echo=echo_logs)
@@ -90,6 +96,7 @@ class LocalCloud:
         """Start the AWS endpoint alone, and load moto's services in the background, e.g.
         while the app synthesizes; `start()` does the rest. Returns the endpoint."""
         if self.aws is None:
+            enforce_sending_rules(sandbox=self._ses_sandbox)
             self.aws = AwsClients(self._moto.start())
             if warm_up_services:
                 self._aws_warming = threading.Thread(
@@ -446,6 +453,7 @@ class LocalCloud:
                     if item.type in RESOURCE_POLICY_TYPES and item.properties
                 ],
             ),
+            *ses_report_lines(),
             *endpoint_lines(
                 stack_name=self.template.stack_name,
                 api_url=self.api_url or None,

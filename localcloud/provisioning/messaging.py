@@ -1,8 +1,9 @@
 """SES identities and SNS topics and subscriptions, in moto.
 
-moto treats an identity as verified once it exists, so functions can send from it; sent mail is
-readable at the endpoint's /moto-api/data.json. Lambda subscriptions are not registered (moto
-would run them in Docker).
+An identity the template declares is created verified, as on AWS once its verification link is
+followed or its DKIM records are published; `localcloud.ses` refuses mail from any other sender
+(and, in the sandbox, to any other recipient). Sent mail is readable at the endpoint's
+/moto-api/data.json. Lambda subscriptions are not registered (moto would run them in Docker).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def email_identity(
 ) -> Provisioned:
     identity = props["EmailIdentity"]
     context.aws("sesv2").create_email_identity(EmailIdentity=identity)
-    return Provisioned(identity, {}, "moto", "verified")
+    return Provisioned(identity, {}, "moto", "verified, as after its link or DKIM records")
 
 
 @provisions("AWS::SES::ConfigurationSet")
