@@ -33,6 +33,10 @@ OPENAPI_PATH = "/openapi.json"
 DOCS_PATHS = ("/docs", "/docs/swagger-ui-bundle.min.js", "/docs/swagger-ui.min.css")
 REDIRECT_PATH = "/{code}"
 AUTHORIZER_CACHE_TTL = Duration.minutes(5)
+# API Gateway's default and longest integration timeout; each function behind it times out
+# sooner (infra/functions.py), so that a slow request fails in the function, which answers,
+# rather than at the gateway, which answers 504 while the function may still commit.
+INTEGRATION_TIMEOUT = Duration.seconds(29)
 
 PROBLEM_TYPE_BASE = "https://shortener.dev/problems/"
 # API Gateway's own message, as a JSON string.
@@ -104,6 +108,7 @@ class ShortenerApi(Construct):
                 "IDEMPOTENCY_TABLE_NAME": tables.idempotency.table_name,
                 "QR_BUCKET_NAME": buckets.qr.bucket_name,
                 "SHORT_BASE_URL_PARAMETER": short_base_url.parameter_name,
+                "OWN_ORIGINS_PARAMETER": short_base_url.own_origins_parameter_name,
                 "ALLOW_LOOPBACK_WEBHOOKS": config.allow_loopback_webhooks,
             },
         )
@@ -112,6 +117,7 @@ class ShortenerApi(Construct):
         self.api_function.grant_read_write_data(tables.webhooks)
         self.api_function.grant_read_write_data(tables.idempotency)
         short_base_url.grant_read(self.api_function)
+        short_base_url.grant_read_own_origins(self.api_function)
         # Presigned GET URLs of the QR images are only as good as the signer's own access.
         self.api_function.role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -172,7 +178,7 @@ class ShortenerApi(Construct):
             results_cache_ttl=AUTHORIZER_CACHE_TTL,
         )
         api_integration = apigw.LambdaIntegration(
-            self.api_function.function, allow_test_invoke=False
+            self.api_function.function, allow_test_invoke=False, timeout=INTEGRATION_TIMEOUT
         )
         for path, methods in MANAGEMENT_ROUTES:
             resource = self.rest_api.root.resource_for_path(path)
@@ -184,7 +190,7 @@ class ShortenerApi(Construct):
             for path in (OPENAPI_PATH, *DOCS_PATHS)
         ]
         redirect_integration = apigw.LambdaIntegration(
-            self.redirect_function.function, allow_test_invoke=False
+            self.redirect_function.function, allow_test_invoke=False, timeout=INTEGRATION_TIMEOUT
         )
         public_methods.append(
             self.rest_api.root.resource_for_path(REDIRECT_PATH).add_method(

@@ -145,6 +145,9 @@ class StageConfig:
     retain_data: bool
     log_retention_days: int
     webhook_retry_delays_seconds: tuple[int, ...]
+    # Where the API answers when that is not its execute-api domain (the local cloud's port):
+    # one of the names no link may point at.
+    api_origin: str = ""
 
     @classmethod
     def from_node(cls, node: Node) -> StageConfig:
@@ -181,6 +184,7 @@ class StageConfig:
             retain_data=_as_bool(settings["retain_data"]),
             log_retention_days=int(settings["log_retention_days"]),
             webhook_retry_delays_seconds=_as_delays(context(delays_key)),
+            api_origin=str(context("api_origin", "")).rstrip("/"),
         )
 
     def __post_init__(self) -> None:
@@ -223,3 +227,8 @@ class StageConfig:
     def short_base_url_parameter_name(self) -> str:
         """Fixed, not generated: functions get the name before the distribution exists."""
         return f"/shortener/{self.stage}/short-base-url"
+
+    @property
+    def own_origins_parameter_name(self) -> str:
+        """The stack's other names (OWN_ORIGINS_PARAMETER), fixed for the same reason."""
+        return f"/shortener/{self.stage}/own-origins"

@@ -56,6 +56,8 @@ class ShortenerStack(Stack):
         distribution = self.cdn.distribution
         short_base_url = config.short_base_url or f"https://{distribution.distribution_domain_name}"
         self.short_base_url.publish(short_base_url)
+        own_origins = [f"https://{distribution.distribution_domain_name}", config.api_origin]
+        self.short_base_url.publish_own_origins([origin for origin in own_origins if origin])
 
         self.pipeline = EventPipeline(
             self,

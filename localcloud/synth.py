@@ -23,8 +23,10 @@ def synth_command(
     out_dir: Path, api_port: int, extra_context: Mapping[str, str], cdn_port: int | None = None
 ) -> list[str]:
     """Short links start at the CDN's address, as on AWS (the API's without a CDN port)."""
-    short_base_url = f"http://{LOOPBACK}:{cdn_port or api_port}"
-    context = {"local": "true", "short_base_url": short_base_url, **extra_context}
+    api_origin = f"http://{LOOPBACK}:{api_port}"
+    short_base_url = f"http://{LOOPBACK}:{cdn_port}" if cdn_port else api_origin
+    context = {"local": "true", "short_base_url": short_base_url, "api_origin": api_origin}
+    context.update(extra_context)
     command = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "-o", str(out_dir)]
     for key, value in context.items():
         command += ["-c", f"{key}={value}"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from stack_template import DEV_EMAIL_SENDER, StackTemplate
 
 OUTPUTS = {
@@ -72,3 +74,15 @@ def test_short_links_default_to_the_distribution_domain(dev: StackTemplate) -> N
     for name in ("api", "enrich"):
         variables = dev.function(name)["Environment"]["Variables"]
         assert variables["SHORT_BASE_URL_PARAMETER"] == "/shortener/dev/short-base-url"
+
+
+def test_the_api_learns_the_distribution_domain_as_a_name_of_its_own(dev: StackTemplate) -> None:
+    """A link to the distribution's domain would loop, custom short domain or not."""
+    parameter = dev.props("OwnOriginsParameter")
+    assert parameter["Name"] == "/shortener/dev/own-origins"
+    assert parameter["Type"] == "StringList"
+    assert "Distribution" in json.dumps(parameter["Value"])
+    variables = dev.function("api")["Environment"]["Variables"]
+    assert variables["OWN_ORIGINS_PARAMETER"] == "/shortener/dev/own-origins"
+    reads = [s["Resource"] for s in dev.statements("api") if "ssm:GetParameter" in s["Action"]]
+    assert "parameter/shortener/dev/own-origins" in json.dumps(reads)
