@@ -1,9 +1,19 @@
-"""One request through API Gateway: route, authorize, call the function, map the answer."""
+"""One request through API Gateway: route, authorize, call the function, map the answer.
+
+Limits as API Gateway's REST quotas state them
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html):
+a 10 MB payload, 10,240 bytes of header values in all (both `REQUEST_TOO_LARGE`, 413), and the
+method's integration timeout (29 s by default), past which the caller gets 504 "Endpoint
+request timed out" while the function runs on, as a Lambda function does.
+"""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from localcloud.apigateway.authorizers import AuthorizerRunner, method_arn
@@ -18,6 +28,8 @@ from localcloud.apigateway.proxy import (
 from localcloud.apigateway.responses import (
     AUTHORIZER_CONFIGURATION_ERROR,
     BAD_GATEWAY,
+    HEADERS_TOO_LARGE,
+    INTEGRATION_TIMEOUT,
     INTERNAL_SERVER_ERROR,
     MISSING_AUTHENTICATION_TOKEN,
     REQUEST_TOO_LARGE,
@@ -29,6 +41,7 @@ from localcloud.logs import LogSink
 from localcloud.workers import Invocation
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+MAX_HEADER_VALUE_BYTES = 10_240
 LOCAL_STAGE = "$default"
 
 
@@ -52,8 +65,17 @@ class ApiGateway:
         """What API Gateway answers when it fails itself: a 500, or the API's 5XX override."""
         return self._error(INTERNAL_SERVER_ERROR, str(uuid.uuid4()), path)
 
+    def headers_too_large(self, path: str) -> HttpResponse:
+        """The answer to headers past the quota, also for those too long to even parse."""
+        return self._error(HEADERS_TOO_LARGE, str(uuid.uuid4()), path)
+
     def _handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
+        header_bytes = sum(
+            len(value.encode("utf-8", "surrogateescape")) for _, value in request.headers
+        )
+        if header_bytes > MAX_HEADER_VALUE_BYTES:
+            return self._error(HEADERS_TOO_LARGE, request_id, request.path)
         routed = self._route(request, request_id)
         if routed is None:
             return self._error(MISSING_AUTHENTICATION_TOKEN, request_id, request.path)
@@ -81,7 +103,13 @@ class ApiGateway:
             return HttpResponse(mock.status_code, headers, mock.body.encode())
         assert route.method.function is not None
         event = proxy_event(request, route, self.api, info, authorizer_context)
-        invocation = self._invoke(route.method.function, event)
+        invocation = self._invoke_within(route.method.function, event, route.method.timeout_seconds)
+        if invocation is None:
+            self._logs.emit(
+                self.api.logical_id,
+                f"Execution failed due to a timeout error ({route.method.timeout_seconds:g} s)",
+            )
+            return self._error(INTEGRATION_TIMEOUT, request_id, request.path)
         if invocation.error is not None:
             return self._error(BAD_GATEWAY, request_id, request.path)
         try:
@@ -93,6 +121,22 @@ class ApiGateway:
                 f"({error})",
             )
             return self._error(BAD_GATEWAY, request_id, request.path)
+
+    def _invoke_within(self, function: str, event: Any, timeout: float) -> Invocation | None:
+        """The invocation's outcome, or None once `timeout` passes (it then runs on alone)."""
+        outcome: Future[Invocation] = Future()
+
+        def run() -> None:
+            try:
+                outcome.set_result(self._invoke(function, event))
+            except BaseException as error:  # handed to the waiting request, raised there
+                outcome.set_exception(error)
+
+        threading.Thread(target=run, name=f"integration-{function}", daemon=True).start()
+        try:
+            return outcome.result(timeout)
+        except FutureTimeout:
+            return None
 
     def clear_authorizer_cache(self) -> None:
         self._authorizers.clear()

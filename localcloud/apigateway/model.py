@@ -11,6 +11,9 @@ from typing import Any
 from localcloud.provisioning import ProvisionedResource
 
 ANY_METHOD = "ANY"
+# API Gateway's integration timeout unless a method sets TimeoutInMillis ("Integration timeout",
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html).
+DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 _FUNCTION_IN_URI = re.compile(r"/functions/(arn:[^/]+)/invocations")
 
 
@@ -27,6 +30,8 @@ class Method:
     function: str | None = None
     authorizer: str | None = None
     mock: MockIntegration | None = None
+    # The integration's TimeoutInMillis, 29 s unless the method sets its own.
+    timeout_seconds: float = DEFAULT_INTEGRATION_TIMEOUT_MS / 1000
 
 
 @dataclass
@@ -228,7 +233,10 @@ def _method(props: Mapping[str, Any], functions_by_arn: Mapping[str, str]) -> Me
     function = function_logical_id(str(integration.get("Uri", "")), functions_by_arn)
     if function is None:
         return None
-    return Method(http_method, function=function, authorizer=authorizer)
+    timeout_ms = int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS))
+    return Method(
+        http_method, function=function, authorizer=authorizer, timeout_seconds=timeout_ms / 1000
+    )
 
 
 def _mock(integration: Mapping[str, Any]) -> MockIntegration:

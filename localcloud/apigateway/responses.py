@@ -1,5 +1,11 @@
-"""API Gateway's own answers (unknown route, 401, 403, 5xx), with the template's gateway
-response overrides (status, headers, body template) applied."""
+"""API Gateway's own answers (unknown route, 401, 403, 413, 5xx), with the template's gateway
+response overrides (status, headers, body template) applied.
+
+Response types and their default statuses follow
+https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html;
+an integration that outlives its timeout is `504 {"message": "Endpoint request timed out"}`
+(https://repost.aws/knowledge-center/api-gateway-504-errors).
+"""
 
 from __future__ import annotations
 
@@ -64,6 +70,14 @@ INTERNAL_SERVER_ERROR = GatewayError(
 )
 REQUEST_TOO_LARGE = GatewayError(
     "REQUEST_TOO_LARGE", 413, "RequestTooLargeException", "Request Too Long"
+)
+# Header values past API Gateway's quota: the same response type, a message of our own.
+HEADERS_TOO_LARGE = GatewayError(
+    "REQUEST_TOO_LARGE", 413, "RequestTooLargeException",
+    "Request headers are larger than 10240 bytes",
+)  # fmt: skip
+INTEGRATION_TIMEOUT = GatewayError(
+    "INTEGRATION_TIMEOUT", 504, "InternalServerErrorException", "Endpoint request timed out"
 )
 
 

@@ -1,22 +1,26 @@
-"""The HTTP side: a threaded server on loopback that hands each request to the gateway."""
+"""The HTTP side: the local cloud's loopback server, handing each request to the gateway.
+
+http.server's own refusals are answered as API Gateway would: headers too long to parse (a
+line past 64 KiB, more than 100 headers) as the gateway's REQUEST_TOO_LARGE response, anything
+else as an RFC 9457 problem, never as http.server's HTML page.
+"""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import traceback
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud.apigateway.gateway import ApiGateway
 from localcloud.apigateway.proxy import HttpRequest
 from localcloud.apigateway.responses import JSON, HttpResponse
+from localcloud.http_server import LoopbackHttpServer
 from localcloud.logs import LogSink
 
-LOOPBACK = "127.0.0.1"
 INTERNAL_ERROR = b'{"message": "Internal server error"}'
 PROBLEM_JSON = "application/problem+json"
 
@@ -25,33 +29,21 @@ class ApiServer:
     def __init__(self, gateway: ApiGateway, logs: LogSink, port: int) -> None:
         self._gateway = gateway
         self._logs = logs
-        self._server = _Server((LOOPBACK, port), _handler_class(gateway, logs))
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackHttpServer(port, _handler_class(gateway, logs), name="api-gateway")
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return self._server.url
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="api-gateway", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+        self._server.stop()
 
 
 def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHandler]:
@@ -110,6 +102,11 @@ def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHa
             if self.request_version == "HTTP/0.9":
                 # An unparsable request line leaves this default, and with it no status line.
                 self.request_version = "HTTP/1.1"
+            if code == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE:
+                logs.emit(source, f"{self.requestline or '-'} headers too large ({explain})")
+                self.close_connection = True
+                self._write(gateway.headers_too_large(urlsplit(self.path or "/").path))
+                return
             status = HTTPStatus(code)
             body = json.dumps(
                 {

@@ -1,0 +1,48 @@
+"""The one HTTP server every endpoint of the local cloud runs on (API Gateway, CloudFront ...).
+
+socketserver listens with a backlog of 5: a burst of a few dozen clients connecting at once
+overflows it and the kernel resets the rest (`ConnectionResetError`), which no AWS endpoint
+does. This server listens with a deep backlog (the kernel caps it at `net.core.somaxconn`,
+https://man7.org/linux/man-pages/man2/listen.2.html) and serves each connection on its own
+daemon thread, so hundreds of concurrent connections queue instead of being dropped, and
+stopping never waits for a client that keeps its connection open.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOOPBACK = "127.0.0.1"
+LISTEN_BACKLOG = 1024
+
+
+class LoopbackHttpServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 with a deep listen backlog; `start` and `stop` it."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, port: int, handler: type[BaseHTTPRequestHandler], *, name: str) -> None:
+        super().__init__((LOOPBACK, port), handler)
+        self._name = name
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join()
