@@ -127,3 +127,15 @@ def test_api_gateway_own_errors_are_problem_details(dev: StackTemplate) -> None:
 
 def test_api_is_regional_behind_cloudfront(dev: StackTemplate) -> None:
     assert dev.props("Api")["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_every_function_behind_the_api_times_out_before_the_gateway(dev: StackTemplate) -> None:
+    """A function that outlives its integration gets a 504 sent for it while it may still
+    commit (issue 14): it must give up first, and answer itself."""
+    for (method, path), route in dev.routes().items():
+        integration = route["Integration"]
+        if integration["Type"] != "AWS_PROXY":
+            continue
+        function_timeout = dev.props(_integrated_function(route))["Timeout"]
+        gateway_timeout = integration.get("TimeoutInMillis", 29_000) / 1000
+        assert function_timeout < gateway_timeout, (method, path)

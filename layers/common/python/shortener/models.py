@@ -20,6 +20,8 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from shortener.aws_clients import BoundedCalls
+
 LINK_SK = "link"
 EFFECT_SK_PREFIX = "effect#"
 EFFECT_NAMES = ("qr", "stats", "email", "webhooks", "cdn")
@@ -43,7 +45,7 @@ class LinksByOwner(GlobalSecondaryIndex["LinkModel"]):
 
 
 class LinkModel(Model):
-    class Meta:
+    class Meta(BoundedCalls):
         table_name = os.environ.get("LINKS_TABLE_NAME", "Links")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -62,7 +64,7 @@ class LinkModel(Model):
 class EffectStatusModel(Model):
     """What one side effect has done for one link; never streamed as a link event."""
 
-    class Meta:
+    class Meta(BoundedCalls):
         table_name = os.environ.get("LINKS_TABLE_NAME", "Links")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -82,7 +84,7 @@ class EffectStatusModel(Model):
 
 
 class DailyStatsModel(Model):
-    class Meta:
+    class Meta(BoundedCalls):
         table_name = os.environ.get("LINKS_TABLE_NAME", "Links")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -120,7 +122,7 @@ class KeysByOwner(GlobalSecondaryIndex["ApiKeyModel"]):
 class ApiKeyModel(Model):
     """An API key, stored only as its SHA-256 hash."""
 
-    class Meta:
+    class Meta(BoundedCalls):
         table_name = os.environ.get("KEYS_TABLE_NAME", "ApiKeys")
 
     key_hash = UnicodeAttribute(hash_key=True)
@@ -135,7 +137,7 @@ class ApiKeyModel(Model):
 
 
 class WebhookEndpointModel(Model):
-    class Meta:
+    class Meta(BoundedCalls):
         table_name = os.environ.get("WEBHOOKS_TABLE_NAME", "Webhooks")
 
     pk = UnicodeAttribute(hash_key=True)
@@ -160,7 +162,7 @@ class WebhookEndpointModel(Model):
 
 
 class WebhookDeliveryModel(Model):
-    class Meta:
+    class Meta(BoundedCalls):
         table_name = os.environ.get("WEBHOOKS_TABLE_NAME", "Webhooks")
 
     pk = UnicodeAttribute(hash_key=True)

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener import effects, settings
+from shortener.aws_clients import bounded_config
 from shortener.events import LinkEvent, parse_event_message
 
 if TYPE_CHECKING:
@@ -86,7 +87,9 @@ class LinkEventConsumer:
             self.idempotency_config = IdempotencyConfig(
                 event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS
             )
-            persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name())
+            persistence = DynamoDBPersistenceLayer(
+                table_name=settings.idempotency_table_name(), boto_config=bounded_config()
+            )
             self._apply: Callable[..., dict[str, Any] | None] = idempotent_function(
                 data_keyword_argument="event",
                 persistence_store=persistence,

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener import settings
+from shortener.aws_clients import bounded_config
 from shortener.problems import Problem
 
 # Long enough to cover a client's retries across a bad day, short enough to forget keys.
@@ -40,7 +41,9 @@ _config = IdempotencyConfig(
 
 @cache
 def _once(insert: Insert) -> Callable[..., dict[str, Any]]:
-    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name())
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table_name(), boto_config=bounded_config()
+    )
     insert_once: Callable[..., dict[str, Any]] = idempotent_function(
         data_keyword_argument="command",
         persistence_store=persistence,
