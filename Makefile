@@ -14,11 +14,12 @@ CDK := npx --no-install cdk --no-notices
 # Locally, as on AWS, short links start at the CDN (localcloud serves the distribution there).
 CDK_LOCAL := -c local=true -c short_base_url=http://127.0.0.1:$(CDN_PORT)
 
-# `make synth|deploy|diff STAGE=prod CONTEXT="alarm_email=ops@example.com k=v"`: the stage is one
-# of cdk.json's context.stages; each CONTEXT pair becomes `-c k=v` (values without spaces).
+# `make synth|deploy|diff|bootstrap STAGE=prod CONTEXT="email_sender=no-reply@example.org k=v"`:
+# the stage is one of cdk.json's context.stages; each CONTEXT pair becomes `-c k=v` (values
+# without spaces), and any context key may be given so, a stage's own settings included.
 STAGE ?= dev
 CONTEXT ?=
-CDK_STAGE_GOALS := synth deploy diff
+CDK_STAGE_GOALS := synth deploy diff bootstrap
 ifeq ($(origin ARGS),command line)
 $(error ARGS is not read by this Makefile: use STAGE=<stage> and CONTEXT="k=v ..." (make synth STAGE=prod CONTEXT="alarm_email=ops@example.com"))
 endif
@@ -40,13 +41,19 @@ endif
 endif
 CDK_CONTEXT := -c stage=$(STAGE) $(foreach pair,$(CONTEXT),-c $(pair))
 
-.PHONY: help setup run test test-unit test-infra test-integration lint format synth synth-local layer bench deploy diff openapi clean
+.PHONY: help setup run test test-unit test-infra test-integration lint format synth synth-local layer bench bootstrap deploy diff openapi clean
 
 help:
 	@echo "make run      set up, then serve the whole stack locally (CDN on :$(CDN_PORT), API on :$(API_PORT), AWS on :$(AWS_PORT))"
 	@echo "make test     set up, then lint and run every test"
 	@echo "make synth    synthesize the stack (offline);  make deploy  deploy it;  make diff  compare"
-	@echo "             (all three: STAGE=dev|prod, CONTEXT=\"k=v ...\" for more cdk context)"
+	@echo "make bootstrap  prepare the AWS account and region for CDK deployments (once)"
+	@echo "             (all four: STAGE=dev|prod, CONTEXT=\"k=v ...\": each pair is a -c k=v of cdk context)"
+	@echo "             context: email_sender (required for deploys) email_identity=address|domain|external"
+	@echo "                      alarm_email short_base_url webhook_retry_delays_seconds=[30,120]"
+	@echo "                      and a stage's own: redirect_cache_ttl_seconds throttle_rate_limit"
+	@echo "                      throttle_burst_limit retain_data log_retention_days"
+	@echo "             e.g. make deploy STAGE=prod CONTEXT=\"email_sender=no-reply@example.org alarm_email=ops@example.org\""
 	@echo "make bench    run the benchmarks and write docs/benchmarks.md"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -110,6 +117,10 @@ openapi: setup
 
 bench: setup
 	$(PY) -m bench
+
+# `cdk bootstrap` synthesizes the app to find its environment: it needs the same context.
+bootstrap: setup
+	$(CDK) bootstrap $(CDK_CONTEXT)
 
 deploy: setup
 	$(CDK) deploy --all $(CDK_CONTEXT)

@@ -91,3 +91,25 @@ def test_args_is_not_silently_ignored() -> None:
     assert completed.returncode != 0
     assert "STAGE=" in completed.stderr
     assert "CONTEXT=" in completed.stderr
+
+
+def test_bootstrap_synthesizes_with_the_same_stage_and_context() -> None:
+    line = cdk_command(
+        make_n("bootstrap", "STAGE=prod", "CONTEXT=email_sender=a@example.org"), "bootstrap"
+    )
+
+    assert line.endswith("bootstrap -c stage=prod -c email_sender=a@example.org")
+
+
+def test_help_names_every_context_key_a_deploy_can_set() -> None:
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    stage_settings = {key for settings in context["stages"].values() for key in settings}
+    # Set otherwise: STAGE=, and `local` (with its own schedule) by `make run` only.
+    by_make_itself = {"stage", "stages", "local", "local_webhook_retry_delays_seconds"}
+    keys = {key for key in context if not key.startswith("@")} - by_make_itself
+    keys |= stage_settings | {"email_identity"}
+    completed = subprocess.run(
+        ["make", "help"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert {key for key in keys if key not in completed.stdout} == set()
