@@ -9,8 +9,9 @@ refuses, worded as SES words it:
   you're going to use as a From, Source, Sender, or Return-Path address"
   (https://docs.aws.amazon.com/ses/latest/dg/verify-addresses-and-domains.html); an address is
   covered by its own identity or by its domain's.
-- In the sandbox "you can only send mail to verified email addresses and domains"; out of it,
-  to any recipient (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).
+- In the sandbox "you can only send mail to verified email addresses and domains, or to the
+  Amazon SES mailbox simulator"; out of it, to any recipient
+  (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).
 - The refusal is `MessageRejected`, HTTP 400: "Email address is not verified. The following
   identities failed the check in region US-EAST-1: ..."
   (https://repost.aws/knowledge-center/ses-554-400-message-rejected-error).

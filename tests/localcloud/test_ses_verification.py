@@ -103,6 +103,13 @@ def test_the_sandbox_refuses_an_unverified_recipient_until_it_is_verified(sesv2:
     assert _send_raw(sesv2, sender, recipient)["MessageId"]
 
 
+def test_the_sandbox_lets_mail_through_to_the_mailbox_simulator(sesv2: Any) -> None:
+    enforce_sending_rules(sandbox=True)
+    sender = _address("no-reply")
+    sesv2.create_email_identity(EmailIdentity=sender)
+    assert _send_raw(sesv2, sender, "success@simulator.amazonses.com")["MessageId"]
+
+
 def test_ses_v1_sends_are_checked_the_same_way(endpoint: str, sesv2: Any) -> None:
     enforce_sending_rules(sandbox=True)
     ses = _client("ses", endpoint)
