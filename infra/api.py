@@ -7,11 +7,10 @@ from typing import NamedTuple
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.data import Buckets, Tables
+from infra.data import Tables
 from infra.functions import FunctionFactory
 from infra.logical_ids import pin_logical_id
 from infra.nag import acknowledge
@@ -88,7 +87,6 @@ class ShortenerApi(Construct):
         config: StageConfig,
         functions: FunctionFactory,
         tables: Tables,
-        buckets: Buckets,
         short_base_url: ShortBaseUrl,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -106,7 +104,6 @@ class ShortenerApi(Construct):
                 "KEYS_TABLE_NAME": tables.keys.table_name,
                 "WEBHOOKS_TABLE_NAME": tables.webhooks.table_name,
                 "IDEMPOTENCY_TABLE_NAME": tables.idempotency.table_name,
-                "QR_BUCKET_NAME": buckets.qr.bucket_name,
                 "SHORT_BASE_URL_PARAMETER": short_base_url.parameter_name,
                 "OWN_ORIGINS_PARAMETER": short_base_url.own_origins_parameter_name,
                 "ALLOW_LOOPBACK_WEBHOOKS": config.allow_loopback_webhooks,
@@ -118,18 +115,6 @@ class ShortenerApi(Construct):
         self.api_function.grant_read_write_data(tables.idempotency)
         short_base_url.grant_read(self.api_function)
         short_base_url.grant_read_own_origins(self.api_function)
-        # Presigned GET URLs of the QR images are only as good as the signer's own access.
-        self.api_function.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[buckets.qr.arn_for_objects("*")]
-            )
-        )
-        acknowledge(
-            self.api_function,
-            "AwsSolutions-IAM5[Resource::<QrBucket.Arn>/*]",
-            "QR object keys are derived from link codes created at run time; the grant is "
-            "s3:GetObject only, on this one bucket.",
-        )
 
         self.redirect_function = functions.create(
             self,

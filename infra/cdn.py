@@ -1,4 +1,5 @@
-"""CloudFront in front of the API: redirects cached at the edge, everything else passed through."""
+"""CloudFront in front of the API: redirects cached at the edge, QR images served from the private
+bucket through Origin Access Control, the management API passed through."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ from infra.config import StageConfig
 from infra.logical_ids import pin_logical_id
 from infra.nag import acknowledge
 
-# Path patterns of the management API and its documentation: never cached, every method, the
-# caller's headers. `/docs` and `/docs/*`, not `/docs*`: a code like `docsy` stays a redirect.
-UNCACHED_PATHS = ("/links*", "/webhooks*", "/stats*", "/openapi.json", "/docs", "/docs/*")
+# First path segments of the management API and its documentation: never cached, every method,
+# the caller's headers. `/links` and `/links/*`, never `/links*`: an alias like `linkshare` must
+# stay a cached redirect. The API reserves exactly these segments (and `qr`) as aliases.
+MANAGEMENT_SEGMENTS = ("links", "webhooks", "stats", "docs")
+UNCACHED_PATHS = (
+    *(pattern for segment in MANAGEMENT_SEGMENTS for pattern in (f"/{segment}", f"/{segment}/*")),
+    "/openapi.json",
+)
+# The QR images, `/qr/{code}.png|svg`: the object keys of the QR bucket.
+QR_PATH = "/qr/*"
 
 
 class Cdn(Construct):
@@ -28,6 +36,7 @@ class Cdn(Construct):
         *,
         config: StageConfig,
         rest_api: apigw.RestApi,
+        qr_images: s3.IBucket,
         access_logs: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -56,6 +65,16 @@ class Cdn(Construct):
             # A redirect to https would turn a POST into a GET: refuse plain http instead.
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
         )
+        # The bucket stays private: only this distribution may read it (the bucket policy's
+        # AWS:SourceArn condition), and its images are cached long (the cdn consumer invalidates
+        # them when their link changes or goes).
+        qr = cloudfront.BehaviorOptions(
+            origin=origins.S3BucketOrigin.with_origin_access_control(qr_images),
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -67,7 +86,7 @@ class Cdn(Construct):
                 cache_policy=redirect_cache,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
             ),
-            additional_behaviors=dict.fromkeys(UNCACHED_PATHS, management),
+            additional_behaviors={**dict.fromkeys(UNCACHED_PATHS, management), QR_PATH: qr},
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True,
             log_bucket=access_logs,

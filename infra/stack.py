@@ -43,7 +43,6 @@ class ShortenerStack(Stack):
             config=config,
             functions=functions,
             tables=self.tables,
-            buckets=self.buckets,
             short_base_url=self.short_base_url,
         )
         self.cdn = Cdn(
@@ -51,6 +50,7 @@ class ShortenerStack(Stack):
             "Cdn",
             config=config,
             rest_api=self.api.rest_api,
+            qr_images=self.buckets.qr,
             access_logs=self.buckets.access_logs,
         )
         distribution = self.cdn.distribution

@@ -1,4 +1,5 @@
-"""CloudFront caches only the redirect, and passes the management API through untouched."""
+"""CloudFront caches the redirect, serves the QR images from the private bucket through OAC, and
+passes the management API through untouched."""
 
 from __future__ import annotations
 
@@ -6,11 +7,32 @@ import pytest
 from aws_cdk import aws_cloudfront as cloudfront
 from stack_template import StackTemplate
 
-MANAGEMENT_PATTERNS = ["/links*", "/webhooks*", "/stats*", "/openapi.json", "/docs", "/docs/*"]
+from shortener.links import codes
+
+MANAGEMENT_PATTERNS = [
+    "/links",
+    "/links/*",
+    "/webhooks",
+    "/webhooks/*",
+    "/stats",
+    "/stats/*",
+    "/docs",
+    "/docs/*",
+    "/openapi.json",
+]
+QR_PATTERN = "/qr/*"
 
 
 def _config(synth: StackTemplate) -> dict:
     return synth.props("Distribution")["DistributionConfig"]
+
+
+def _behaviors(synth: StackTemplate) -> dict[str, dict]:
+    return {b["PathPattern"]: b for b in _config(synth)["CacheBehaviors"]}
+
+
+def _origin(synth: StackTemplate, origin_id: str) -> dict:
+    return next(o for o in _config(synth)["Origins"] if o["Id"] == origin_id)
 
 
 def _redirect_cache_policy(synth: StackTemplate) -> dict:
@@ -39,9 +61,10 @@ def test_redirects_are_cached_for_the_stage_ttl_keyed_on_the_path_only(
 def test_management_routes_are_never_cached_and_get_every_method_and_header(
     dev: StackTemplate,
 ) -> None:
-    behaviors = {b["PathPattern"]: b for b in _config(dev)["CacheBehaviors"]}
-    assert sorted(behaviors) == sorted(MANAGEMENT_PATTERNS)
-    for behavior in behaviors.values():
+    behaviors = _behaviors(dev)
+    assert sorted(behaviors) == sorted([*MANAGEMENT_PATTERNS, QR_PATTERN])
+    for pattern in MANAGEMENT_PATTERNS:
+        behavior = behaviors[pattern]
         assert behavior["CachePolicyId"] == cloudfront.CachePolicy.CACHING_DISABLED.cache_policy_id
         assert (
             behavior["OriginRequestPolicyId"]
@@ -59,15 +82,50 @@ def test_management_routes_are_never_cached_and_get_every_method_and_header(
         assert behavior["ViewerProtocolPolicy"] == "https-only"
 
 
-def test_every_behaviour_reaches_the_api_stage(dev: StackTemplate) -> None:
+def test_every_behaviour_but_the_qr_images_reaches_the_api_stage(dev: StackTemplate) -> None:
     config = _config(dev)
-    (origin,) = config["Origins"]
-    assert origin["OriginPath"] == "/dev"
-    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
-    targets = {config["DefaultCacheBehavior"]["TargetOriginId"]} | {
-        b["TargetOriginId"] for b in config["CacheBehaviors"]
-    }
-    assert targets == {origin["Id"]}
+    api = _origin(dev, config["DefaultCacheBehavior"]["TargetOriginId"])
+    assert api["OriginPath"] == "/dev"
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    targets = {b["TargetOriginId"] for p, b in _behaviors(dev).items() if p != QR_PATTERN}
+    assert targets == {api["Id"]}
+
+
+def test_an_alias_is_reserved_exactly_when_the_cdn_routes_its_path_elsewhere(
+    dev: StackTemplate,
+) -> None:
+    # Every pattern is `/{segment}` or `/{segment}/*`: nothing else starting alike is caught.
+    for pattern in _behaviors(dev):
+        assert pattern.count("*") <= 1
+        assert pattern.endswith("/*") or "*" not in pattern
+    first_segments = {pattern.split("/")[1] for pattern in _behaviors(dev)}
+    assert first_segments == codes.RESERVED_PATHS
+    assert not any(codes.is_reserved(alias) for alias in ("linkshare", "statsy", "qrcode"))
+
+
+def test_qr_images_come_from_the_private_bucket_through_origin_access_control(
+    dev: StackTemplate,
+) -> None:
+    behavior = _behaviors(dev)[QR_PATTERN]
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    assert behavior["CachePolicyId"] == cloudfront.CachePolicy.CACHING_OPTIMIZED.cache_policy_id
+    origin = _origin(dev, behavior["TargetOriginId"])
+    assert origin["DomainName"] == {"Fn::GetAtt": ["QrBucket", "RegionalDomainName"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    (control_id,) = dev.of_type("AWS::CloudFront::OriginAccessControl")
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [control_id, "Id"]}
+    assert dev.props("QrBucket")["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"]
+
+    (policy,) = (
+        p["Properties"]["PolicyDocument"]
+        for p in dev.of_type("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": "QrBucket"}
+    )
+    (grant,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert grant["Action"] == "s3:GetObject"
+    source_arn = grant["Condition"]["StringEquals"]["AWS:SourceArn"]
+    assert {"Ref": "Distribution"} in source_arn["Fn::Join"][1]
 
 
 def test_access_is_logged(dev: StackTemplate) -> None:

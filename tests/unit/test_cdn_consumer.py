@@ -49,7 +49,13 @@ def test_one_invalidation_holds_every_stale_path_of_the_batch(
     assert failed_message_ids(cdn_consumer(batch, lambda_context)) == []
 
     (invalidation,) = invalidations(distribution_id)
-    assert sorted(invalidation["paths"]) == ["/edited1", "/my-alias", "/removed"]
+    assert sorted(invalidation["paths"]) == [
+        "/edited1",
+        "/my-alias",
+        "/qr/edited1.*",
+        "/qr/removed.*",
+        "/removed",
+    ]
     assert invalidation["reference"].startswith("batch_")
     generated = effects.current("Gen3rat", "cdn")
     assert generated is not None
@@ -64,7 +70,9 @@ def test_a_single_event_is_its_own_caller_reference(cdn_consumer, distribution_i
 
     assert failed_message_ids(cdn_consumer(sqs_event(change), lambda_context)) == []
 
-    assert invalidations(distribution_id) == [{"reference": change.id, "paths": ["/single1"]}]
+    assert invalidations(distribution_id) == [
+        {"reference": change.id, "paths": ["/qr/single1.*", "/single1"]}
+    ]
 
 
 def test_the_caller_reference_of_a_batch_depends_on_its_events_only():
@@ -95,7 +103,9 @@ def test_an_update_arriving_after_the_deletion_needs_nothing(
     assert failed_message_ids(cdn_consumer(sqs_event(deleted(change)), lambda_context)) == []
     assert failed_message_ids(cdn_consumer(sqs_event(change), lambda_context)) == []
 
-    assert [item["paths"] for item in invalidations(distribution_id)] == [["/gone123"]]
+    assert [item["paths"] for item in invalidations(distribution_id)] == [
+        ["/gone123", "/qr/gone123.*"]
+    ]
 
 
 def test_a_failed_invalidation_retries_its_records_only(
@@ -122,4 +132,6 @@ def test_a_malformed_message_fails_alone(cdn_consumer, distribution_id, lambda_c
     assert failed_message_ids(cdn_consumer(batch, lambda_context)) == [
         batch["Records"][0]["messageId"]
     ]
-    assert [item["paths"] for item in invalidations(distribution_id)] == [["/poison1"]]
+    assert [item["paths"] for item in invalidations(distribution_id)] == [
+        ["/poison1", "/qr/poison1.*"]
+    ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-import requests
+import boto3
 
+from tests.unit.conftest import QR_BUCKET, SHORT_BASE_URL
 from tests.unit.consumer_events import Handler, published_events, sqs_event
 from tests.unit.consumers_fixtures import decode_qr
 
@@ -34,12 +35,20 @@ def test_pending_with_retry_after_until_the_images_exist_then_their_urls(
     ready = api("GET", "/links/qr-me/qr")
 
     assert ready.status == 200
-    body = ready.json()
-    assert body["status"] == "ready"
-    png = requests.get(body["png_url"], timeout=10)
-    assert png.headers["Content-Type"] == "image/png"
-    assert decode_qr(png.content) == "https://sho.rt/qr-me"
-    assert requests.get(body["svg_url"], timeout=10).content.lstrip().startswith(b"<svg")
+    assert ready.json() == {
+        "status": "ready",
+        "png_url": f"{SHORT_BASE_URL}/qr/qr-me.png",
+        "svg_url": f"{SHORT_BASE_URL}/qr/qr-me.svg",
+    }
+    # Each URL's path is the key the CDN reads from the bucket.
+    s3 = boto3.client("s3")
+    png = s3.get_object(Bucket=QR_BUCKET, Key="qr/qr-me.png")
+    assert png["ContentType"] == "image/png"
+    assert "s-maxage=31536000" in png["CacheControl"]
+    assert decode_qr(png["Body"].read()) == "https://sho.rt/qr-me"
+    svg = s3.get_object(Bucket=QR_BUCKET, Key="qr/qr-me.svg")
+    assert svg["ContentType"] == "image/svg+xml"
+    assert svg["Body"].read().lstrip().startswith(b"<svg")
 
 
 def test_unknown_and_other_owners_links_are_not_found(api, qr_consumer, lambda_context):

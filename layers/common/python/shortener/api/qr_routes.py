@@ -1,8 +1,10 @@
 """GET /links/{code}/qr: request-reply over the asynchronous QR consumer.
 
 202 + Retry-After while the QR consumer has not written the images of the link, then 200 with
-presigned GET URLs of both. Readiness is what the QR effect's status says (its detail names the
-objects while they exist), so this answer never runs ahead of the images.
+the images' URLs on the CDN, `{short base}/qr/{code}.png|svg`: stable (they never expire, so
+they can be printed and embedded), public, and served from the private bucket by the CDN alone.
+Readiness is what the QR effect's status says (its detail names the objects while they exist),
+so this answer never runs ahead of the images.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from pydantic import BaseModel, Field
 from shortener import effects, settings
 from shortener.api.caller import current_owner
 from shortener.api.problem_responses import problem_responses
-from shortener.aws_clients import client
 from shortener.links import store
 from shortener.problems import not_found
 from shortener.qr_status import EFFECT, ready_images
@@ -26,7 +27,6 @@ router = Router()
 
 # The QR consumer runs within a second or two of the write: poll about that often.
 RETRY_AFTER_SECONDS = 1
-PRESIGNED_URL_SECONDS = 3600
 
 
 class QrPending(BaseModel):
@@ -35,22 +35,13 @@ class QrPending(BaseModel):
 
 class QrReady(BaseModel):
     status: Literal["ready"] = "ready"
-    png_url: str = Field(
-        description=f"Presigned GET URL of the PNG, valid {PRESIGNED_URL_SECONDS} s"
-    )
-    svg_url: str = Field(
-        description=f"Presigned GET URL of the SVG, valid {PRESIGNED_URL_SECONDS} s"
-    )
+    png_url: str = Field(description="The PNG's URL on the CDN: stable, never expires")
+    svg_url: str = Field(description="The SVG's URL on the CDN: stable, never expires")
 
 
-def _presigned_get(key: str) -> str:
-    return str(
-        client("s3").generate_presigned_url(
-            "get_object",
-            Params={"Bucket": settings.qr_bucket_name(), "Key": key},
-            ExpiresIn=PRESIGNED_URL_SECONDS,
-        )
-    )
+def image_url(key: str) -> str:
+    """An image's key is its path on the CDN."""
+    return f"{settings.short_base_url()}/{key}"
 
 
 @router.get(
@@ -89,5 +80,5 @@ def get_link_qr(
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=QrReady(png_url=_presigned_get(png), svg_url=_presigned_get(svg)),
+        body=QrReady(png_url=image_url(png), svg_url=image_url(svg)),
     )

@@ -1,12 +1,15 @@
-"""CloudFront invalidation of `/{code}` when a cached redirect (or 404) may be stale.
+"""CloudFront invalidation of `/{code}` when a cached redirect (or 404) may be stale, and of the
+link's QR images `/qr/{code}.*` when they may be.
 
 Which events invalidate:
-- link.updated and link.deleted: always, the cached redirect is stale.
+- link.updated and link.deleted: always, the cached redirect is stale; so are the QR images
+  (deleted with the link, and cached for a year otherwise).
 - link.created: only for a custom alias, the one kind of code someone may have requested (and
   CloudFront cached as a 404) before the link existed. The event does not say whether the code
   was an alias, so the rule is its shape: a code that is not exactly 7 letters and digits (the
   generated shape) was certainly an alias. An alias of the generated shape is treated as
-  generated; a 404 cached for it expires with the cache's TTL.
+  generated; a 404 cached for it expires with the cache's TTL. No QR path: the images did not
+  exist before the link.
 
 Once per change, in any order: like the QR consumer, this one skips an event whose change the
 status already reflects or has moved past (an update that arrives after the deletion was
@@ -24,29 +27,27 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener import effects, settings
 from shortener.aws_clients import client
 from shortener.consumers.runner import LambdaHandler, count, logger, metrics, read_event
+from shortener.consumers.unreadable import ConsumerBatchProcessor
 from shortener.events import LinkEvent
 
 EFFECT = "cdn"
 GENERATED_CODE = re.compile(r"[A-Za-z0-9]{7}")
 
 
-def path_to_invalidate(event: LinkEvent) -> str | None:
-    """The path whose cached answer the event makes stale, or None (see the module docstring)."""
+def paths_to_invalidate(event: LinkEvent) -> list[str]:
+    """The paths whose cached answers the event makes stale (see the module docstring)."""
     code = event.link.code
-    if event.type == "link.created" and GENERATED_CODE.fullmatch(code):
-        return None
-    return f"/{code}"
+    if event.type == "link.created":
+        return [] if GENERATED_CODE.fullmatch(code) else [f"/{code}"]
+    # `*` only at the end, as CloudFront allows: both images, nothing else of another code.
+    return [f"/{code}", f"/qr/{code}.*"]
 
 
 def caller_reference(event_ids: list[str]) -> str:
@@ -60,7 +61,7 @@ def caller_reference(event_ids: list[str]) -> str:
 class PendingInvalidation:
     message_id: str
     event: LinkEvent
-    path: str
+    paths: list[str]
 
 
 @dataclass
@@ -76,8 +77,8 @@ class InvalidationBatch:
             logger.info("event already handled or outdated", extra={"event_id": event.id})
             count(f"{EFFECT}_outdated")
             return
-        path = path_to_invalidate(event)
-        if path is None:
+        paths = paths_to_invalidate(event)
+        if not paths:
             effects.record_done(
                 event.link.code,
                 EFFECT,
@@ -88,13 +89,13 @@ class InvalidationBatch:
             )
             count(f"{EFFECT}_skipped")
             return
-        self.pending.append(PendingInvalidation(record.message_id, event, path))
+        self.pending.append(PendingInvalidation(record.message_id, event, paths))
 
     def invalidate(self) -> list[str]:
         """One invalidation for every pending path; the message ids to retry if it failed."""
         if not self.pending:
             return []
-        paths = sorted({item.path for item in self.pending})
+        paths = sorted({path for item in self.pending for path in item.paths})
         reference = caller_reference([item.event.id for item in self.pending])
         try:
             response = client("cloudfront").create_invalidation(
@@ -127,7 +128,7 @@ class InvalidationBatch:
                 EFFECT,
                 event_id=item.event.id,
                 version=effects.version_of(item.event),
-                detail={"invalidation_id": invalidation_id, "path": item.path},
+                detail={"invalidation_id": invalidation_id, "paths": item.paths},
             )
         count(f"{EFFECT}_done")
         return []
@@ -137,7 +138,7 @@ class CdnConsumer:
     """Runs the CDN invalidation batch by batch (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self.processor = ConsumerBatchProcessor()
 
     def lambda_handler(self) -> LambdaHandler:
         @metrics.log_metrics

@@ -15,6 +15,10 @@ link.updated arriving after the link.deleted was applied writes nothing.
 
 The status detail names the objects while they exist ({"png_key", "svg_key"}); the API's
 `GET /links/{code}/qr` answers ready exactly when it does (`ready_images`).
+
+The keys are the CDN's paths (`qr/{code}.png` is served at `{short base}/qr/{code}.png`), and
+each object says how long it may be cached: a day by browsers, a year by the CDN, which the cdn
+consumer invalidates when the link changes or is deleted.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from shortener.qr_status import EFFECT, png_key, stored_objects, svg_key
 
 PNG_CONTENT_TYPE = "image/png"
 SVG_CONTENT_TYPE = "image/svg+xml"
+CACHE_CONTROL = "public, max-age=86400, s-maxage=31536000"
 
 
 def render_png(text: str) -> bytes:
@@ -47,13 +52,17 @@ def render_svg(text: str) -> bytes:
 
 
 def _write_objects(code: str, short_url: str) -> dict[str, str]:
-    bucket = settings.qr_bucket_name()
-    client("s3").put_object(
-        Bucket=bucket, Key=png_key(code), Body=render_png(short_url), ContentType=PNG_CONTENT_TYPE
-    )
-    client("s3").put_object(
-        Bucket=bucket, Key=svg_key(code), Body=render_svg(short_url), ContentType=SVG_CONTENT_TYPE
-    )
+    for key, body, content_type in (
+        (png_key(code), render_png(short_url), PNG_CONTENT_TYPE),
+        (svg_key(code), render_svg(short_url), SVG_CONTENT_TYPE),
+    ):
+        client("s3").put_object(
+            Bucket=settings.qr_bucket_name(),
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            CacheControl=CACHE_CONTROL,
+        )
     return {"png_key": png_key(code), "svg_key": svg_key(code)}
 
 
