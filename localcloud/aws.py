@@ -12,9 +12,10 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from localcloud.iam import IamAuthority, IamChecks, guard_sqs_targets
+from localcloud.iam import IamAuthority, IamChecks, guard_sqs_targets, keep_queue_policies
 from localcloud.names import REGION
 from localcloud.retention import bound_moto_retention
+from localcloud.s3 import RefuseSigV2
 from localcloud.speedups import (
     CachedDomainDispatcher,
     cache_jsonpath_parsing,
@@ -38,7 +39,8 @@ CLIENT_CONFIG = Config(
 class MotoServer:
     """moto's server, on a thread of this process, bound to loopback only.
 
-    Like moto's ThreadedMotoServer, with four changes:
+    Like moto's ThreadedMotoServer, with five changes:
+    - S3 refuses Signature Version 2 as buckets created since 2020 do (`localcloud.s3`).
     - IAM is checked where AWS checks it, at the endpoint (`localcloud.iam`): a role
       session's call its role does not allow is refused before moto sees it.
     - DynamoDB requests run one at a time. moto checks a condition and then writes; concurrent
@@ -64,9 +66,13 @@ class MotoServer:
         query_one_partition()
         # Werkzeug logs one line per request: noise next to the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        keep_queue_policies()
         guard_sqs_targets(self.iam)
-        # IAM outermost: a refused request never waits for the DynamoDB lock.
-        app = IamChecks(_AtomicDynamoDB(CachedDomainDispatcher(create_backend_app)), self.iam)
+        # IAM outside the lock: a refused request never waits for the DynamoDB lock. SigV2
+        # refused first: S3 rejects the signature version before it authorizes anything.
+        app = RefuseSigV2(
+            IamChecks(_AtomicDynamoDB(CachedDomainDispatcher(create_backend_app)), self.iam)
+        )
         self._server = make_server(
             LOOPBACK, self._requested_port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -9,6 +9,7 @@ from localcloud.iam.eventbridge_targets import guard_sqs_targets
 from localcloud.iam.middleware import IamChecks
 from localcloud.iam.policies import RolePolicies, role_policies
 from localcloud.iam.principals import RoleSession
+from localcloud.iam.queue_policies import keep_queue_policies
 
 __all__ = [
     "AccessDeniedError",
@@ -19,6 +20,7 @@ __all__ = [
     "RolePolicies",
     "RoleSession",
     "guard_sqs_targets",
+    "keep_queue_policies",
     "resource_policy_decision",
     "role_policies",
 ]

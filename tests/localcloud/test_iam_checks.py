@@ -1,0 +1,252 @@
+"""IAM checked where AWS checks it, on the mini stack: a call made with a role session of the
+template's FunctionRole is allowed or refused by that role's policies, refused the way the
+service refuses (the SDK raises its ClientError), and EventBridge's sends to a queue are
+allowed by the queue's policy only. `--no-iam` turns the checks off."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from localcloud import LocalCloud
+from localcloud.iam import RoleSession
+from tests.localcloud.support import MINI, eventually
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Config(retries={"max_attempts": 1}, account_id_endpoint_mode="disabled")
+
+
+def role_client(endpoint: str, session: RoleSession) -> Callable[[str], Any]:
+    boto = boto3.session.Session(region_name="us-east-1", **session.credentials())
+    return lambda service: boto.client(service, endpoint_url=endpoint, config=CONFIG)
+
+
+@pytest.fixture(scope="module")
+def as_function_role(mini_cloud: LocalCloud) -> Callable[[str], Any]:
+    """Clients signed like the EchoFunction's worker: FunctionRole's session."""
+    role_arn = mini_cloud.provisioned["FunctionRole"].outcome.attributes["Arn"]
+    session = mini_cloud._moto.iam.session(role_arn, mini_cloud.physical_id("EchoFunction"))
+    return role_client(mini_cloud.aws_endpoint, session)
+
+
+def error_of(call: Callable[[], Any]) -> dict[str, Any]:
+    with pytest.raises(ClientError) as raised:
+        call()
+    return {
+        **raised.value.response["Error"],
+        "status": raised.value.response["ResponseMetadata"]["HTTPStatusCode"],
+    }
+
+
+def test_a_call_the_role_allows_goes_through(
+    mini_cloud: LocalCloud, as_function_role: Callable[[str], Any]
+) -> None:
+    table = mini_cloud.physical_id("ResultsTable")
+    key = {"pk": {"S": uuid.uuid4().hex}}
+
+    as_function_role("dynamodb").put_item(TableName=table, Item=key)
+
+    assert as_function_role("dynamodb").get_item(TableName=table, Key=key)["Item"] == key
+
+
+def test_a_call_no_policy_allows_is_access_denied_naming_action_and_resource(
+    mini_cloud: LocalCloud,
+    as_function_role: Callable[[str], Any],
+    mini_client: Callable[[str], Any],
+) -> None:
+    table = mini_cloud.physical_id("ItemsTable")
+    item = {"pk": {"S": uuid.uuid4().hex}, "sk": {"S": "item"}}
+
+    error = error_of(lambda: as_function_role("dynamodb").put_item(TableName=table, Item=item))
+
+    assert error["Code"] == "AccessDeniedException"
+    assert error["status"] == 400
+    assert error["Message"] == (
+        f"User: arn:aws:sts::123456789012:assumed-role/{mini_cloud.physical_id('FunctionRole')}/"
+        f"{mini_cloud.physical_id('EchoFunction')} is not authorized to perform: "
+        f"dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/{table} "
+        "because no identity-based policy allows the dynamodb:PutItem action"
+    )
+    assert "Item" not in mini_client("dynamodb").get_item(TableName=table, Key=item)
+
+
+def test_an_explicit_deny_wins_inside_a_transaction(
+    mini_cloud: LocalCloud,
+    as_function_role: Callable[[str], Any],
+    mini_client: Callable[[str], Any],
+) -> None:
+    table = mini_cloud.physical_id("ResultsTable")
+    key = {"pk": {"S": uuid.uuid4().hex}}
+    items = [
+        {"Put": {"TableName": table, "Item": key}},
+        {"Delete": {"TableName": table, "Key": {"pk": {"S": "other"}}}},
+    ]
+
+    error = error_of(lambda: as_function_role("dynamodb").transact_write_items(TransactItems=items))
+
+    assert error["Code"] == "AccessDeniedException"
+    assert "dynamodb:DeleteItem" in error["Message"]
+    assert error["Message"].endswith("with an explicit deny in an identity-based policy")
+    assert "Item" not in mini_client("dynamodb").get_item(TableName=table, Key=key)
+
+
+def test_sqs_refuses_a_batch_send_as_access_denied_and_allows_it_where_granted(
+    mini_cloud: LocalCloud,
+    as_function_role: Callable[[str], Any],
+    mini_client: Callable[[str], Any],
+) -> None:
+    entries = [{"Id": "1", "MessageBody": "hello"}]
+    refused = mini_cloud.physical_id("PipeTargetQueue")
+    granted = mini_cloud.physical_id("PipeDeadLetterQueue")
+
+    error = error_of(
+        lambda: as_function_role("sqs").send_message_batch(QueueUrl=refused, Entries=entries)
+    )
+    sent = as_function_role("sqs").send_message_batch(QueueUrl=granted, Entries=entries)
+
+    assert error["Code"] == "AccessDenied"
+    assert error["status"] == 403
+    assert "sqs:SendMessage on resource: arn:aws:sqs:us-east-1:123456789012:" in error["Message"]
+    assert [s["Id"] for s in sent["Successful"]] == ["1"]
+    assert bodies(mini_client, granted) == ["hello"]
+
+
+def test_the_test_credentials_are_the_administrator_and_are_not_checked(
+    mini_cloud: LocalCloud, mini_client: Callable[[str], Any]
+) -> None:
+    name = mini_cloud.physical_id("GreetingParameter")
+
+    assert mini_client("ssm").get_parameter(Name=name)["Parameter"]["Value"] == "hello-us-east-1"
+
+
+@pytest.fixture
+def bus_event(mini_cloud: LocalCloud, mini_client: Callable[[str], Any]) -> Callable[[], str]:
+    def put() -> str:
+        marker = uuid.uuid4().hex
+        mini_client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": mini_cloud.physical_id("Bus"),
+                    "Source": "mini.items",
+                    "DetailType": "probe",
+                    "Detail": json.dumps({"marker": marker}),
+                }
+            ]
+        )
+        return marker
+
+    return put
+
+
+def bodies(mini_client: Callable[[str], Any], queue_url: str) -> list[str]:
+    """What the queue holds, taken out of it."""
+    sqs = mini_client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [message["Body"] for message in messages]
+
+
+@pytest.fixture
+def queue_policy_without_the_rule(
+    mini_cloud: LocalCloud, mini_client: Callable[[str], Any]
+) -> Iterator[str]:
+    sqs = mini_client("sqs")
+    url = mini_cloud.physical_id("PipeTargetQueue")
+    kept = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    policy = json.loads(kept)
+    for statement in policy["Statement"]:
+        statement["Condition"]["ArnEquals"]["aws:SourceArn"] += "-another-rule"
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    yield url
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": kept})
+
+
+def test_eventbridge_delivers_to_a_queue_whose_policy_allows_its_rule(
+    mini_cloud: LocalCloud, bus_event: Callable[[], str], mini_client: Callable[[str], Any]
+) -> None:
+    url = mini_cloud.physical_id("PipeTargetQueue")
+
+    marker = bus_event()
+
+    assert any(marker in body for body in bodies(mini_client, url))
+
+
+def test_eventbridge_drops_what_the_queue_policy_does_not_allow_and_says_so(
+    mini_cloud: LocalCloud,
+    mini_client: Callable[[str], Any],
+    bus_event: Callable[[], str],
+    queue_policy_without_the_rule: str,
+) -> None:
+    marker = bus_event()
+
+    assert not any(marker in body for body in bodies(mini_client, queue_policy_without_the_rule))
+    assert any(
+        "does not allow events.amazonaws.com sqs:SendMessage" in line
+        for line in mini_cloud.log_lines("iam")
+    )
+
+
+def test_the_startup_report_says_what_iam_checks(mini_cloud: LocalCloud) -> None:
+    iam = [line for line in mini_cloud.report_lines if line.startswith(("IAM", "  IAM"))]
+
+    assert iam[0].startswith("IAM        each function's and pipe's AWS calls")
+    assert "EventBridge's sends to SQS against the queue policy" in iam[0]
+
+
+@pytest.mark.integration
+def test_no_iam_turns_the_checks_off() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "--no-synth", "--cdk-out", str(MINI),
+         "--aws-port", "0", "--api-port", "0", "--cdn-port", "0", "--no-iam"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True).start()
+    try:
+        eventually(lambda: any("Serving after" in line for line in lines), 120, "serving")
+        endpoint = next(line.split()[1] for line in lines if line.startswith("AWS "))
+        admin = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=endpoint,
+                             aws_access_key_id="testing", aws_secret_access_key="testing",
+                             config=CONFIG)  # fmt: skip
+        resources = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in admin.describe_stack_resources(StackName="Mini")["StackResources"]
+        }
+        role_arn = f"arn:aws:iam::123456789012:role/{resources['FunctionRole']}"
+        # The echo worker's own session: the local cloud made it, whether it checks or not.
+        as_echo = role_client(endpoint, RoleSession(role_arn, resources["EchoFunction"]))
+        item = {"pk": {"S": "no-iam"}, "sk": {"S": "item"}}
+
+        as_echo("dynamodb").put_item(TableName=resources["ItemsTable"], Item=item)
+
+        assert "IAM        off (--no-iam): no call is checked" in "".join(lines)
+        assert "Item" in as_echo("dynamodb").get_item(TableName=resources["ItemsTable"], Key=item)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_queue_keeps_its_policy_when_another_attribute_changes(
+    mini_cloud: LocalCloud, mini_client: Callable[[str], Any], bus_event: Callable[[], str]
+) -> None:
+    sqs = mini_client("sqs")
+    url = mini_cloud.physical_id("PipeTargetQueue")
+    policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"] == policy
+    marker = bus_event()
+    assert any(marker in body for body in bodies(mini_client, url))
