@@ -18,16 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener import effects, settings
 from shortener.aws_clients import bounded_config
+from shortener.consumers.unreadable import ConsumerBatchProcessor, read_message
 from shortener.events import LinkEvent, parse_event_message
 
 if TYPE_CHECKING:
@@ -45,11 +42,7 @@ metrics = Metrics()
 
 def read_event(record: SQSRecord) -> LinkEvent:
     """The link event a message carries; an unreadable message fails its record only."""
-    try:
-        return parse_event_message(record.body)
-    except Exception:
-        logger.exception("unreadable message", extra={"message_id": record.message_id})
-        raise
+    return read_message(record, parse_event_message)
 
 
 def count(name: str) -> None:
@@ -73,7 +66,7 @@ class LinkEventConsumer:
     ) -> None:
         self.effect = effect
         self.ordered = ordered
-        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self.processor = ConsumerBatchProcessor()
         self.idempotency_config: IdempotencyConfig | None = None
         if idempotent:
             # Imported only here: the utility (and the boto3 it loads) would otherwise be part of

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shortener import settings
 from shortener.clock import utcnow
+from shortener.consumers.unreadable import read_message
 from shortener.models import WebhookDeliveryModel, WebhookEndpointModel
 from shortener.webhooks import delivery_log, delivery_queue, endpoints, signing, ssrf, transport
 from shortener.webhooks.messages import DeliveryMessage
@@ -48,7 +49,7 @@ def max_attempts() -> int:
 
 def handle_record(record: SQSRecord) -> None:
     """Deliver one queued message; raise to have SQS redeliver it after its retry delay."""
-    message = DeliveryMessage.model_validate_json(record.body)
+    message = read_message(record, DeliveryMessage.model_validate_json)
     attempt = int(record.attributes.approximate_receive_count)
     logger.append_keys(delivery_id=message.delivery_id, endpoint_id=message.endpoint_id)
     try:
