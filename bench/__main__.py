@@ -3,7 +3,8 @@
 Parts: sync (issue 2, the synchronous path), localcloud (issue 3), seed (issue 4, the seed's
 sync-vs-async comparison), soak (issue 13, a long session under load). The first three share
 one local cloud, started once; soak runs its own `python -m localcloud`, as `make run` does
-(`BENCH_SOAK_WAVES` sets its number of waves, 8 by default).
+(`BENCH_SOAK_WAVES` sets its number of waves, 8 by default); iam (issue 8, what the IAM
+checks cost) starts its own `python -m localcloud --no-synth` with and without `--no-iam`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import local_cloud, report, seed_comparison, soak, sync_path
+from bench import iam, local_cloud, report, seed_comparison, soak, sync_path
 from bench.report import PartResult
 from bench.stack import BenchStack
 
@@ -21,6 +22,7 @@ PARTS: dict[str, Callable[[BenchStack], PartResult]] = {
     "localcloud": local_cloud.run,
     "seed": seed_comparison.run,
     "soak": soak.run,
+    "iam": iam.run,
 }
 
 

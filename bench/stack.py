@@ -81,6 +81,7 @@ class CloudProcess:
     api_port: int
     aws_port: int
     synth: bool
+    extra_args: tuple[str, ...] = ()  # more of `python -m localcloud`'s options (`--no-iam`)
     process: subprocess.Popen[str] | None = None
     lines: list[str] = field(default_factory=list)
     started_at: float = 0.0
@@ -98,6 +99,7 @@ class CloudProcess:
         command += ["--api-port", str(self.api_port), "--aws-port", str(self.aws_port)]
         if not self.synth:
             command.append("--no-synth")
+        command += self.extra_args
         self.started_at = time.perf_counter()
         self.process = subprocess.Popen(
             command,
@@ -286,6 +288,11 @@ class BenchStack:
             self.full_start_seconds = process.seconds_to_serving()
         finally:
             process.stop()
+
+    def ensure_assembly(self) -> None:
+        """The synthesized app in ASSEMBLY_DIR, for parts that start their own local clouds."""
+        if not (ASSEMBLY_DIR / "manifest.json").is_file():
+            self._synthesize_through_make_run_path()
 
     @property
     def key(self) -> str:
