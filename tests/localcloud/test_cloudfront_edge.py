@@ -35,8 +35,13 @@ def fetch_id(response: requests.Response) -> str:
     return str(response.json()["fetch"])
 
 
+def aws(cloud: LocalCloud, service: str) -> Any:
+    assert cloud.aws is not None
+    return cloud.aws(service)
+
+
 def invalidate(cloud: LocalCloud, *paths: str, reference: str) -> None:
-    cloud.aws("cloudfront").create_invalidation(
+    aws(cloud, "cloudfront").create_invalidation(
         DistributionId=cloud.outputs["DistributionId"],
         InvalidationBatch={
             "Paths": {"Quantity": len(paths), "Items": list(paths)},
@@ -176,11 +181,13 @@ def test_a_repeated_caller_reference_purges_nothing_again(cdn: LocalCloud) -> No
 def test_an_s3_origin_serves_objects_the_bucket_policy_grants_to_the_distribution(
     cdn: LocalCloud,
 ) -> None:
-    s3 = cdn.aws("s3")
-    for bucket in (cdn.outputs["FilesBucketName"], cdn.outputs["ClosedBucketName"]):
-        s3.put_object(
+    for bucket, key in (
+        (cdn.outputs["FilesBucketName"], "files/a.png"),
+        (cdn.outputs["ClosedBucketName"], "closed/a.png"),
+    ):
+        aws(cdn, "s3").put_object(
             Bucket=bucket,
-            Key=f"{'files' if bucket == cdn.outputs['FilesBucketName'] else 'closed'}/a.png",
+            Key=key,
             Body=b"PNG",
             ContentType="image/png",
             CacheControl="public, max-age=86400",
