@@ -122,6 +122,21 @@ class EmailSettings:
                 f"email_identity must be one of {EMAIL_IDENTITY_KINDS}, not {self.identity!r}"
             )
 
+    def alone_among(self, stage: str, stages: Mapping[str, Mapping[str, Any]]) -> EmailSettings:
+        """These settings, unless another stage of cdk.json declares the same identity: both
+        stacks would create it in one account, and the second deploy would fail."""
+        for other, settings in stages.items():
+            if other == stage or not settings.get("email_sender") or self.owned_identity is None:
+                continue
+            theirs = EmailSettings.of_stage(other, False, settings)
+            if theirs.owned_identity == self.owned_identity:
+                raise ContextError(
+                    f"stages {stage} and {other} would both declare the SES identity "
+                    f"{self.owned_identity}: set email_identity=external for the stages that "
+                    "share it and verify it outside the stacks (docs/runbook.md)"
+                )
+        return self
+
     @property
     def domain(self) -> str:
         return self.sender.rpartition("@")[2].lower()
@@ -177,7 +192,7 @@ class StageConfig:
             local=local,
             short_base_url=str(context("short_base_url", "")).rstrip("/"),
             alarm_email=str(context("alarm_email", "")),
-            email=EmailSettings.of_stage(stage, local, settings),
+            email=EmailSettings.of_stage(stage, local, settings).alone_among(stage, stages),
             redirect_cache_ttl_seconds=int(settings["redirect_cache_ttl_seconds"]),
             throttle_rate_limit=float(settings["throttle_rate_limit"]),
             throttle_burst_limit=int(settings["throttle_burst_limit"]),

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk import App, RemovalPolicy, Stack
@@ -32,7 +33,7 @@ def _config(**overrides: object) -> StageConfig:
     return StageConfig.from_node(App(context=load_cdk_context(overrides)).node)
 
 
-def _with_stage_settings(stage: str, **settings: object) -> dict[str, object]:
+def _with_stage_settings(stage: str, **settings: object) -> dict[str, Any]:
     stages = load_cdk_context()["stages"]
     return {**stages, stage: {**stages[stage], **settings}}
 
@@ -110,6 +111,16 @@ def test_a_local_stack_never_sends_as_the_deployed_stage() -> None:
     )
     given = _config(local="true", stages=stages, email_sender="me@laptop.test")
     assert given.email.sender == "me@laptop.test"
+
+
+def test_two_stages_declaring_one_identity_are_refused_before_the_second_deploy_fails() -> None:
+    stages = _with_stage_settings("dev", email_sender=SENDER)
+    stages = {**stages, "prod": {**stages["prod"], "email_sender": SENDER}}
+    with pytest.raises(ContextError, match=f"both declare the SES identity {SENDER}"):
+        _config(stage="prod", stages=stages)
+    shared = {**stages, "prod": {**stages["prod"], "email_identity": "external"}}
+    assert _config(stage="prod", stages=shared).email.owned_identity is None
+    assert _config(stage="dev", stages=shared).email.owned_identity == SENDER
 
 
 @pytest.mark.parametrize(
