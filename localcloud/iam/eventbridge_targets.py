@@ -85,6 +85,7 @@ def _dead_letter(dlq_arn: str, rule: Rule, queue_name: str, event: dict[str, Any
         "TARGET_ARN": queue_arn(queue_name),
         "ERROR_CODE": "NO_PERMISSIONS",
         "ERROR_MESSAGE": f"{EVENTS_PRINCIPAL} is not authorized to perform sqs:SendMessage",
+        "RETRY_ATTEMPTS": "0",  # a permissions error is not retried
     }
     backend.send_message(
         queue_name=dlq_arn.rsplit(":", 1)[-1],
