@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,6 +19,11 @@ from ops.filters import selector_for
 from ops.output import table
 from ops.redrive import RedrivePlan, RedriveResult, redrive
 
+# SQS has no read without a receive, and counts every receive: say so where it happens.
+PEEK_COUNTS_AS_A_RECEIVE = (
+    "peek received these messages once: SQS counted it in their ApproximateReceiveCount "
+    "(the receives column leaves it out) and they are visible again now"
+)
 _DEPTH_ATTRIBUTES = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
@@ -48,7 +54,7 @@ def list_dlqs(ctx: Context) -> int:
     dlqs = ctx.stack.dead_letter_queues
     depths = {dlq.name: _depths(sqs, dlq.url)[0] for dlq in dlqs}
     waiting = [dlq for dlq in dlqs if depths[dlq.name] > 0]
-    ages = oldest_message_ages(ctx.clients.client("cloudwatch"), sqs, waiting)
+    ages = oldest_message_ages(ctx.clients.client("cloudwatch"), waiting)
     rows: list[dict[str, Any]] = [
         {
             "dlq": dlq.name,
@@ -70,13 +76,20 @@ def list_dlqs(ctx: Context) -> int:
                     row["dlq"],
                     row["source"],
                     row["depth"],
-                    _human_age(row["oldest_age_s"]),
+                    _oldest(row),
                 ]
                 for row in rows
             ],
         ),
     )
     return 0
+
+
+def _oldest(row: dict[str, Any]) -> str | None:
+    """The oldest message's age; "unknown" where messages wait but CloudWatch has no age."""
+    if row["depth"] and row["oldest_age_s"] is None:
+        return "unknown"
+    return _human_age(row["oldest_age_s"])
 
 
 def _collect(sqs: Any, dlq: DeadLetterQueue, limit: int | None, ctx: Context) -> list[Message]:
@@ -98,7 +111,7 @@ def _detail(row: dict[str, Any]) -> str | None:
     """One line: where it went, the last error (its HTTP status once), what the body is."""
     status = row.get("last_status_code")
     error = " ".join(str(row.get("last_error") or "").split()) or None
-    if status is not None and not (error or "").startswith(f"HTTP {status}"):
+    if status is not None and not re.match(rf"HTTP {status}\b", error or ""):
         # The delivery's own error already starts with "HTTP 500" when a partner answered.
         error = f"HTTP {status}" + (f": {error}" if error else "")
     parts = [
@@ -115,6 +128,7 @@ def peek(ctx: Context, name: str, limit: int) -> int:
     sqs = ctx.clients.client("sqs")
     last_errors = LastErrors(dlq)
     rows = [describe(message, last_errors) for message in _collect(sqs, dlq, limit, ctx)]
+    ctx.out.note(PEEK_COUNTS_AS_A_RECEIVE)
     ctx.out.result(
         rows,
         lambda: table(

@@ -100,6 +100,31 @@ def test_peek_decodes_webhook_deliveries_with_their_last_status(world: World) ->
     assert row["last_error"] == "partner answered 503"
 
 
+def test_peek_shows_a_partners_status_once(world: World) -> None:
+    dead_lettered_delivery(world, "hook002", "msg_def", status=500, last_error="HTTP 500: ok")
+
+    ran = run_ops("dlq", "peek", "delivery-dlq")
+
+    assert "HTTP 500: ok" in ran.stdout
+    assert "HTTP 500: HTTP 500" not in ran.stdout
+
+
+def test_peek_says_that_it_counts_as_a_receive_and_leaves_the_count_to_consumers(
+    world: World,
+) -> None:
+    world.publish(link_event("cnt0001"))
+    world.fail_all(QR_QUEUE)
+
+    first = run_ops("dlq", "peek", "qr-dlq", "--json")
+    second = run_ops("dlq", "peek", "qr-dlq", "--json")
+
+    assert "ApproximateReceiveCount" in first.stderr
+    # Each peek is one receive more in SQS; the receives shown leave peeks out only of the
+    # read that shows them, and say so.
+    assert second.json()[0]["receive_count"] == first.json()[0]["receive_count"] + 1
+    assert _visible(world, QR_DLQ) == 1
+
+
 def test_peek_shows_a_poison_message_as_it_is(world: World) -> None:
     world.send(STATS_QUEUE, "this is not an event")
     world.fail_all(STATS_QUEUE)
