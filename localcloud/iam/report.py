@@ -19,22 +19,24 @@ def iam_lines(
 ) -> list[str]:
     if not authority.enabled:
         return ["IAM        off (--no-iam): no call is checked"]
-    services = "; ".join(f"{name}: {what}" for name, what in CHECKED_SERVICES.items())
     lines = [
-        "IAM        each function's and pipe's AWS calls against its role's policies "
-        f"({services}); a pipe's enrichment invoke; EventBridge's sends to SQS against the "
-        "queue policy. Other calls go through, logged once as 'IAM not checked'; trust "
-        "policies are not evaluated (the local cloud hands out the role sessions)",
+        "IAM        each function's, SQS poller's and pipe's AWS calls against its role's "
+        "policies; EventBridge's sends to SQS against the queue policy",
+        *[f"  checked  {name}: {what}" for name, what in CHECKED_SERVICES.items()],
+        "  checked  lambda: a pipe's enrichment invoke",
+        "  not      other calls go through, logged once as 'IAM not checked'; trust policies "
+        "(the local cloud hands out the role sessions); API Gateway's Lambda permissions",
     ]
     lines += _named(
-        "not evaluated, never allows", authority.unevaluated_conditions(resource_policies)
+        "evaluated (a statement that needs it never allows, always denies)",
+        authority.unevaluated_conditions(resource_policies),
     )
-    lines += _named("unknown actions, grant nothing", authority.unknown_actions())
-    lines += _named("managed policies unknown, grant nothing", authority.unknown_managed_policies())
+    lines += _named("actions AWS defines (grant nothing)", authority.unknown_actions())
+    lines += _named("known managed policies (grant nothing)", authority.unknown_managed_policies())
     return lines
 
 
 def _named(what: str, found: Mapping[str, Iterable[str]]) -> list[str]:
     return [
-        f"  IAM      {what}: {name}: {', '.join(sorted(items))}" for name, items in found.items()
+        f"  not      {what}: {name}: {', '.join(sorted(items))}" for name, items in found.items()
     ]

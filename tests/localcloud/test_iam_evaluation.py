@@ -12,10 +12,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from localcloud.iam import Authorization, resource_policy_decision
+from localcloud.iam import Authorization, IamAuthority, RolePolicies, resource_policy_decision
 from localcloud.iam.conditions import KNOWN_KEYS
 from localcloud.iam.evaluation import Caller, identity_decision, request_context
 from localcloud.iam.operations import ApiRequest, authorizations
+from localcloud.iam.report import iam_lines
 
 ACCOUNT = "123456789012"
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/links"
@@ -252,3 +253,30 @@ def test_a_queue_policy_lets_only_its_rule_send_through_eventbridge(
     assert not send(RULE.replace("/qr", "/stats"))
     assert not send(RULE, service="sns.amazonaws.com")
     assert not resource_policy_decision(None, action="sqs:SendMessage", resource=QUEUE).allowed
+
+
+def test_the_startup_report_names_what_the_local_cloud_cannot_evaluate() -> None:
+    document = {
+        "Statement": [
+            allow("dynamodb:GetItem", TABLE,
+                  Condition={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["a"]}}),
+            allow(["dynamodb:GetItems", "s3:PutObject"], "*"),
+        ]
+    }  # fmt: skip
+    role = RolePolicies("QrRole", "arn:aws:iam::123456789012:role/QrRole")
+    role.documents.append(("QrRoleDefaultPolicy", document))
+    role.unknown_managed.append("arn:aws:iam::aws:policy/NoSuchPolicy")
+    authority = IamAuthority()
+    authority.load({role.role_arn: role}, enabled=True, log=lambda message: None)
+
+    lines = iam_lines(authority)
+
+    assert (
+        "  not      evaluated (a statement that needs it never allows, always denies): "
+        "QrRoleDefaultPolicy: dynamodb:LeadingKeys" in lines
+    )
+    assert "  not      actions AWS defines (grant nothing): QrRole: dynamodb:GetItems" in lines
+    assert (
+        "  not      known managed policies (grant nothing): QrRole: "
+        "arn:aws:iam::aws:policy/NoSuchPolicy" in lines
+    )
