@@ -28,7 +28,7 @@ from localcloud.pipes import PipeRunner, pipe_config
 from localcloud.provisioning import ProvisionedResource, provision_stack
 from localcloud.provisioning.base import Provisioned, ServedBy
 from localcloud.report import endpoint_lines, resource_lines
-from localcloud.ses import enforce_sending_rules
+from localcloud.ses import emulate_ses
 from localcloud.ses import report_lines as ses_report_lines
 from localcloud.sqs_mappings import SqsPoller, sqs_mapping_config
 from localcloud.template import StackTemplate, load_stack
@@ -96,7 +96,7 @@ class LocalCloud:
         """Start the AWS endpoint alone, and load moto's services in the background, e.g.
         while the app synthesizes; `start()` does the rest. Returns the endpoint."""
         if self.aws is None:
-            enforce_sending_rules(sandbox=self._ses_sandbox)
+            emulate_ses(sandbox=self._ses_sandbox)
             self.aws = AwsClients(self._moto.start())
             if warm_up_services:
                 self._aws_warming = threading.Thread(

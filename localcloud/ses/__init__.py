@@ -16,11 +16,21 @@ refuses, worded as SES words it:
   identities failed the check in region US-EAST-1: ..."
   (https://repost.aws/knowledge-center/ses-554-400-message-rejected-error).
 
+`aws sesv2 get-account` answers whether the sandbox is on (`ProductionAccessEnabled`), and
+`put-account-details --production-access-enabled` leaves it (`account.py`).
+
 Verification itself is local: the identities a template declares are created verified (as once
 their link is followed or their DKIM records are published), and so is any identity created
 through the API (`aws sesv2 create-email-identity`), since no mail or DNS reaches a laptop.
 """
 
+from localcloud.ses.account import serve_account_details
 from localcloud.ses.verification import SendingRules, enforce_sending_rules, report_lines
 
-__all__ = ["SendingRules", "enforce_sending_rules", "report_lines"]
+__all__ = ["SendingRules", "emulate_ses", "enforce_sending_rules", "report_lines"]
+
+
+def emulate_ses(*, sandbox: bool) -> None:
+    """SES's sending checks and its account API in moto, with the sandbox on or off."""
+    enforce_sending_rules(sandbox=sandbox)
+    serve_account_details()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_string
 from email.message import Message
 from email.utils import getaddresses
@@ -32,6 +32,8 @@ class SendingRules:
     """What the local SES refuses besides an unverified sender."""
 
     sandbox: bool = False
+    # What PutAccountDetails was told, for GetAccount's `Details`.
+    account_details: dict[str, Any] = field(default_factory=dict)
 
 
 RULES = SendingRules()

@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud.aws import MotoServer
-from localcloud.ses import enforce_sending_rules, report_lines
+from localcloud.ses import emulate_ses, enforce_sending_rules, report_lines
 
 NOT_VERIFIED = (
     "Email address is not verified. The following identities failed the check in region US-EAST-1: "
@@ -23,6 +23,7 @@ NOT_VERIFIED = (
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
+    emulate_ses(sandbox=False)
     server = MotoServer()
     yield server.start()
     server.stop()
@@ -129,3 +130,26 @@ def test_the_report_says_whether_the_sandbox_is_on(sesv2: Any) -> None:
     assert "sandbox on" in " ".join(report_lines())
     enforce_sending_rules(sandbox=False)
     assert "sandbox off" in " ".join(report_lines())
+
+
+def test_get_account_says_whether_the_sandbox_is_on_and_leaving_it_is_granted_at_once(
+    sesv2: Any,
+) -> None:
+    enforce_sending_rules(sandbox=True)
+    sandboxed = sesv2.get_account()
+    assert sandboxed["ProductionAccessEnabled"] is False
+    assert sandboxed["SendQuota"]["Max24HourSend"] == 200
+
+    sesv2.put_account_details(
+        MailType="TRANSACTIONAL",
+        WebsiteURL="https://example.org",
+        UseCaseDescription="One confirmation email per short link",
+        ProductionAccessEnabled=True,
+    )
+
+    account = sesv2.get_account()
+    assert account["ProductionAccessEnabled"] is True
+    assert account["Details"]["ReviewDetails"]["Status"] == "GRANTED"
+    sender, recipient = _address("no-reply"), _address("owner")
+    sesv2.create_email_identity(EmailIdentity=sender)
+    assert _send_raw(sesv2, sender, recipient)["MessageId"]
