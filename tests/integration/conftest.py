@@ -1,7 +1,8 @@
 """The local cloud the integration tests run on: the real app, synthesized with local context
 once per session, served on free ports.
 
-Fixtures: `local_cloud` (the started `localcloud.LocalCloud`), `api_url`, `aws_endpoint`,
+Fixtures: `local_cloud` (the started `localcloud.LocalCloud`), `api_url`, `cdn_url` (the
+CloudFront distribution, where short links start), `aws_endpoint`,
 `aws_client(service)` (boto3 against the moto endpoint) and `aws_environment` (the variables a
 subprocess or in-process AWS client needs to reach it). Every test in this folder is marked
 `integration`. The local cloud's logs (functions, API, pipes) go to `localcloud.log` in the
@@ -42,17 +43,18 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    # The API port is chosen before synthesis: the app bakes it into its short links.
-    api_port = free_port()
+    # The ports are chosen before synthesis: the app bakes the CDN's into its short links (and
+    # the API's into what it refuses as links back at itself).
+    api_port, cdn_port = free_port(), free_port()
     out_dir = tmp_path_factory.mktemp("cdk-local-out")
     log_path = tmp_path_factory.getbasetemp() / "localcloud.log"
     print(f"\nlocal cloud logs: {log_path}")
     with log_path.open("w") as log:
-        cloud = LocalCloud(out_dir, api_port=api_port, log_stream=log)
+        cloud = LocalCloud(out_dir, api_port=api_port, cdn_port=cdn_port, log_stream=log)
         # moto loads its services while the app synthesizes.
         cloud.start_aws()
         try:
-            synthesize(REPO_ROOT, out_dir, api_port)
+            synthesize(REPO_ROOT, out_dir, api_port, cdn_port=cdn_port)
             cloud.start()
         except SynthError as error:
             cloud.stop()
@@ -68,6 +70,11 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud
 @pytest.fixture(scope="session")
 def api_url(local_cloud: LocalCloud) -> str:
     return local_cloud.api_url
+
+
+@pytest.fixture(scope="session")
+def cdn_url(local_cloud: LocalCloud) -> str:
+    return local_cloud.cdn_url
 
 
 @pytest.fixture(scope="session")
