@@ -142,14 +142,14 @@ def test_the_key_is_created_for_the_demo_owner(steps: list[Step], aws_endpoint: 
     assert any(key["email"] == "demo@example.com" and not key["revoked_at"] for key in keys)
 
 
-def test_the_link_answers_201_and_prints_its_short_url(steps: list[Step], api_url: str) -> None:
+def test_the_link_answers_201_and_prints_its_short_url(steps: list[Step], cdn_url: str) -> None:
     posted = step(steps, 'LINK=$(curl -sS -D /dev/stderr -X POST "$API_URL/links"')
     shown = step(steps, 'echo "$LINK"')
 
     assert re.match(r"HTTP/1\.1 201\b", posted.stderr), posted.stderr
     link: dict[str, Any] = json.loads(shown.stdout)
     assert link["url"] == TARGET
-    assert link["short_url"] == f"{api_url.rstrip('/')}/{link['code']}"
+    assert link["short_url"] == f"{cdn_url}/{link['code']}"
 
 
 def test_the_short_url_redirects_to_the_target(steps: list[Step]) -> None:
