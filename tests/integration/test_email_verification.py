@@ -118,3 +118,11 @@ def test_the_sandbox_refuses_an_unverified_recipient_until_it_is_verified(
             QueueUrl=email_queue, Attributes={"VisibilityTimeout": original}
         )
     assert len(sent_emails(aws_endpoint, owner.email)) == 1
+
+
+def test_the_start_up_report_says_what_ses_checks(startup_report: str, sender: str) -> None:
+    (identity,) = [line for line in startup_report.splitlines() if "EmailSenderIdentity" in line]
+    assert "verified, as after its link or DKIM records" in identity
+    assert "mail from an unverified sender is refused (MessageRejected)" in startup_report
+    assert "sandbox off" in startup_report
+    assert sender == "no-reply@shortener.localhost"
