@@ -115,7 +115,8 @@ class EmailSettings:
             Address(addr_spec=self.sender)
         except (ValueError, IndexError, MessageError) as error:
             raise ContextError(
-                f"email_sender {self.sender!r} is not a plain address (no@display.name): {error}"
+                f"email_sender {self.sender!r} is not a plain address "
+                f"(one without a display name): {error}"
             ) from None
         if self.identity not in EMAIL_IDENTITY_KINDS:
             raise ContextError(
@@ -187,12 +188,13 @@ class StageConfig:
         delays_key = (
             "local_webhook_retry_delays_seconds" if local else "webhook_retry_delays_seconds"
         )
+        email = EmailSettings.of_stage(stage, local, settings)  # a local stack is never deployed
         return cls(
             stage=stage,
             local=local,
             short_base_url=str(context("short_base_url", "")).rstrip("/"),
             alarm_email=str(context("alarm_email", "")),
-            email=EmailSettings.of_stage(stage, local, settings).alone_among(stage, stages),
+            email=email if local else email.alone_among(stage, stages),
             redirect_cache_ttl_seconds=int(settings["redirect_cache_ttl_seconds"]),
             throttle_rate_limit=float(settings["throttle_rate_limit"]),
             throttle_burst_limit=int(settings["throttle_burst_limit"]),
