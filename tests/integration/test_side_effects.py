@@ -439,7 +439,23 @@ def replay_probe(story: Story, stack: Stack, aws_client: Callable[[str], Any]) -
         "replay-name": [{"exists": True}],
         "detail": {"link": {"code": [story.code]}},
     }
-    events.put_rule(Name=name, EventBusName=stack.event_bus, EventPattern=json.dumps(pattern))
+    rule_arn = events.put_rule(
+        Name=name, EventBusName=stack.event_bus, EventPattern=json.dumps(pattern)
+    )["RuleArn"]
+    # As on AWS, EventBridge may send to the queue only if the queue's policy lets the rule.
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
     events.put_targets(
         Rule=name, EventBusName=stack.event_bus, Targets=[{"Id": "probe", "Arn": queue_arn}]
     )
