@@ -4,7 +4,8 @@ Parts: sync (issue 2, the synchronous path), localcloud (issue 3), seed (issue 4
 sync-vs-async comparison), soak (issue 13, a long session under load). The first three share
 one local cloud, started once; soak runs its own `python -m localcloud`, as `make run` does
 (`BENCH_SOAK_WAVES` sets its number of waves, 8 by default); iam (issue 8, what the IAM
-checks cost) starts its own `python -m localcloud --no-synth` with and without `--no-iam`.
+checks cost) starts its own `python -m localcloud --no-synth` with and without `--no-iam`; cdn
+(issue 8, CDN hit vs miss) uses the shared cloud.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import iam, local_cloud, report, seed_comparison, soak, sync_path
+from bench import cdn, iam, local_cloud, report, seed_comparison, soak, sync_path
 from bench.report import PartResult
 from bench.stack import BenchStack
 
@@ -23,6 +24,7 @@ PARTS: dict[str, Callable[[BenchStack], PartResult]] = {
     "seed": seed_comparison.run,
     "soak": soak.run,
     "iam": iam.run,
+    "cdn": cdn.run,
 }
 
 

@@ -82,6 +82,7 @@ class CloudProcess:
     aws_port: int
     synth: bool
     extra_args: tuple[str, ...] = ()  # more of `python -m localcloud`'s options (`--no-iam`)
+    cdn_port: int = field(default_factory=free_port)  # never $CDN_PORT: another run may hold it
     process: subprocess.Popen[str] | None = None
     lines: list[str] = field(default_factory=list)
     started_at: float = 0.0
@@ -97,6 +98,7 @@ class CloudProcess:
     def start(self) -> None:
         command = [sys.executable, "-m", "localcloud", "--cdk-out", str(ASSEMBLY_DIR)]
         command += ["--api-port", str(self.api_port), "--aws-port", str(self.aws_port)]
+        command += ["--cdn-port", str(self.cdn_port)]
         if not self.synth:
             command.append("--no-synth")
         command += self.extra_args

@@ -66,10 +66,13 @@ def _deliver_webhooks(event: LinkEvent) -> None:
 
 
 def _invalidate(event: LinkEvent) -> None:
-    path = cdn.path_to_invalidate(event)
-    if path is None:  # the async consumer's rule too: a new generated code has nothing cached
+    paths = cdn.paths_to_invalidate(event)
+    if not paths:  # the async consumer's rule too: a new generated code has nothing cached
         return
     _cloudfront().create_invalidation(
         DistributionId=settings.distribution_id(),
-        InvalidationBatch={"Paths": {"Quantity": 1, "Items": [path]}, "CallerReference": event.id},
+        InvalidationBatch={
+            "Paths": {"Quantity": len(paths), "Items": paths},
+            "CallerReference": event.id,
+        },
     )
