@@ -75,7 +75,10 @@ class IamAuthority:
         if not self.enabled:
             return None
         role = self._roles.get(session.role_arn)
-        documents = [document for _name, document in role.documents] if role else []
+        if role is None:  # a role from outside the template: its policies are unknown here
+            self.note_unchecked(session, "iam", f"role {session.role_arn} is not in the template")
+            return None
+        documents = [document for _name, document in role.documents]
         context = request_context(Caller(arn=session.arn))
         for authorization in needed:
             decision = identity_decision(documents, authorization, context)

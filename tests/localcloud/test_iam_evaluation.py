@@ -280,3 +280,18 @@ def test_the_startup_report_names_what_the_local_cloud_cannot_evaluate() -> None
         "  not      known managed policies (grant nothing): QrRole: "
         "arn:aws:iam::aws:policy/NoSuchPolicy" in lines
     )
+
+
+def test_a_role_from_outside_the_template_is_not_checked_and_says_so() -> None:
+    logged: list[str] = []
+    authority = IamAuthority()
+    authority.load({}, enabled=True, log=logged.append)
+    session = authority.session("arn:aws:iam::123456789012:role/imported", "fn")
+
+    denial = authority.denial(session, [Authorization("dynamodb:PutItem", TABLE)])
+
+    assert denial is None
+    assert logged == [
+        "IAM not checked: iam role arn:aws:iam::123456789012:role/imported is not in the "
+        "template by arn:aws:sts::123456789012:assumed-role/imported/fn"
+    ]
