@@ -60,14 +60,22 @@ def origin_access_control(
     return Provisioned(control_id, {"Id": control_id}, "moto")
 
 
-@provisions(
-    "AWS::CloudFront::CachePolicy",
-    "AWS::CloudFront::OriginRequestPolicy",
-    "AWS::CloudFront::ResponseHeadersPolicy",
-)
+@provisions("AWS::CloudFront::CachePolicy", "AWS::CloudFront::OriginRequestPolicy")
 def policy(context: ProvisionContext, resource: Resource, props: dict[str, Any]) -> Provisioned:
-    policy_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{context.stack_name}/{resource.logical_id}"))
-    return skipped(resource, policy_id, "moto has no CloudFront policies")
+    outcome = skipped(resource, _policy_id(context, resource), "")
+    note = "applied by the served distribution (moto has no CloudFront policies)"
+    return Provisioned(outcome.physical_id, outcome.attributes, "emulated", note)
+
+
+@provisions("AWS::CloudFront::ResponseHeadersPolicy")
+def response_headers_policy(
+    context: ProvisionContext, resource: Resource, props: dict[str, Any]
+) -> Provisioned:
+    return skipped(resource, _policy_id(context, resource), "response headers are not applied")
+
+
+def _policy_id(context: ProvisionContext, resource: Resource) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{context.stack_name}/{resource.logical_id}"))
 
 
 def _origin(origin: dict[str, Any]) -> dict[str, Any]:
