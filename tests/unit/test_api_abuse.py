@@ -205,3 +205,20 @@ def test_a_patch_to_a_self_reference_is_refused_and_changes_nothing(
 
     assert_problem(answer, 422)
     assert [item["url"]["S"] for item in aws.link_items()] == ["https://example.com/a"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:3000\\@example.com/",  # a browser goes to localhost:3000
+        "http://%6cocalhost:3000/x",  # a browser decodes the host first
+        "https://example.com/" + "\u00e9" * 700,  # 2,048 characters only before encoding
+    ],
+)
+def test_urls_a_browser_reads_differently_are_refused(
+    api: ApiCall, aws: AwsResources, url: str
+) -> None:
+    answer = api("POST", "/links", body={"url": url}, headers={"Host": "127.0.0.1:3000"})
+
+    assert_problem(answer, 422)
+    assert aws.link_items() == []

@@ -25,6 +25,10 @@ def check_target_url(url: str) -> str:
         raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
     if any(char.isspace() or not char.isprintable() for char in url):
         raise ValueError("must not contain spaces or control characters")
+    if "\\" in url:
+        # Browsers read `\` as `/` in http(s) URLs, so `http://a\@b/` would go to another host
+        # than the one checked here (WHATWG URL standard).
+        raise ValueError("must not contain backslashes")
     try:
         parts = urlsplit(url)
         _ = parts.port  # an unparsable port raises here rather than at redirect time
@@ -34,7 +38,13 @@ def check_target_url(url: str) -> str:
         raise ValueError("must be an absolute http or https URL")
     if not parts.hostname:
         raise ValueError("must name a host")
-    return host_names.ascii_url(url)
+    if "%" in parts.hostname:
+        # Browsers decode a host's %XX first: `%6cocalhost` is localhost.
+        raise ValueError("must not percent-encode its host")
+    ascii_form = host_names.ascii_url(url)
+    if len(ascii_form) > MAX_URL_LENGTH:
+        raise ValueError(f"must be at most {MAX_URL_LENGTH} characters once percent-encoded")
+    return ascii_form
 
 
 def check_alias(alias: str) -> str:
