@@ -314,7 +314,12 @@ class LocalCloud:
                 self._restate(distribution.logical_id, "only the first distribution is served")
                 continue
             self.cdn = ServedDistribution(
-                distribution, self.aws, api_urls, self.logs, self._cdn_port
+                distribution,
+                self.aws,
+                api_urls,
+                self.logs,
+                self._cdn_port,
+                check_bucket_policies=self._iam,
             )
             self.cdn.start()
             self._restate(distribution.logical_id, self.cdn.note(), "emulated")

@@ -55,10 +55,18 @@ class OriginUnreachable(Exception):
 class Origins:
     """`fetch(origin, request)`: the origin's answer to a request the edge has shaped."""
 
-    def __init__(self, aws: AwsClients, api_urls: Mapping[str, str], distribution_arn: str) -> None:
+    def __init__(
+        self,
+        aws: AwsClients,
+        api_urls: Mapping[str, str],
+        distribution_arn: str,
+        *,
+        check_bucket_policies: bool = True,
+    ) -> None:
         self._aws = aws
         self._api_urls = dict(api_urls)  # REST API id -> local base URL
         self._distribution_arn = distribution_arn
+        self._check_bucket_policies = check_bucket_policies
 
     def fetch(self, origin: Origin, request: Request) -> Response:
         if origin.bucket is not None:
@@ -76,9 +84,8 @@ class Origins:
             policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
         except ClientError:
             policy = None
-        action = "s3:GetObject" if request.method in ("GET", "HEAD") else "s3:PutObject"
-        if request.method not in ("GET", "HEAD") or not bucket_policy_allows(
-            policy, action, f"arn:aws:s3:::{bucket}/{key}", distribution_arn=signer
+        if request.method not in ("GET", "HEAD") or not self._allows(
+            policy, "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}", signer
         ):
             return _s3_error(403, "AccessDenied", "Access Denied")
         conditions: dict[str, Any] = {}
@@ -93,9 +100,7 @@ class Origins:
                 return Response(304, [("Server", "AmazonS3")])
             if status != 404:
                 return _s3_error(status, error.response["Error"].get("Code", "Error"), str(error))
-            if bucket_policy_allows(
-                policy, "s3:ListBucket", f"arn:aws:s3:::{bucket}", distribution_arn=signer
-            ):
+            if self._allows(policy, "s3:ListBucket", f"arn:aws:s3:::{bucket}", signer):
                 return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
             return _s3_error(403, "AccessDenied", "Access Denied")
         raw = answer["ResponseMetadata"]["HTTPHeaders"]
@@ -103,6 +108,11 @@ class Origins:
         headers = [(("ETag" if n == "Etag" else n), v) for n, v in headers]
         body = answer["Body"].read() if "Body" in answer else b""
         return Response(200, [*headers, ("Server", "AmazonS3")], body)
+
+    def _allows(self, policy: Any, action: str, resource: str, signer: str | None) -> bool:
+        if not self._check_bucket_policies:
+            return True
+        return bucket_policy_allows(policy, action, resource, distribution_arn=signer)
 
 
 def _forward(base: str, origin_path: str, request: Request) -> Response:

@@ -25,9 +25,14 @@ class ServedDistribution:
         api_urls: Mapping[str, str],
         logs: LogSink,
         port: int = 0,
+        *,
+        check_bucket_policies: bool = True,
     ) -> None:
         self.distribution = distribution
-        origins = Origins(aws, api_urls, distribution.arn)
+        self._checks_policies = check_bucket_policies
+        origins = Origins(
+            aws, api_urls, distribution.arn, check_bucket_policies=check_bucket_policies
+        )
         self.edge = Edge(distribution, origins, EdgeCache(), logs)
         self._server = CdnServer(self.edge, port)
         self._unsubscribe: Callable[[], None] | None = None
@@ -50,6 +55,9 @@ class ServedDistribution:
         """How it is served, for the start-up report."""
         behaviors = self.distribution.behaviors
         parts = [f"served on {self.url}: {len(behaviors)} behaviours, edge cache"]
+        if any(b.origin.bucket for b in behaviors):
+            checked = "checked" if self._checks_policies else "not checked (--no-iam)"
+            parts.append(f"S3 origins' bucket policies {checked}")
         if any(b.viewer_protocol_policy in _ENFORCED_PROTOCOLS for b in behaviors):
             parts.append("viewer protocol policy not enforced: no TLS locally")
         parts.append("compression not emulated")
