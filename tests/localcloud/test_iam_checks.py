@@ -11,6 +11,8 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -207,11 +209,30 @@ def test_the_startup_report_says_what_iam_checks(mini_cloud: LocalCloud) -> None
     assert any(line.startswith("  not      other calls go through") for line in report)
 
 
-@pytest.mark.integration
-def test_no_iam_turns_the_checks_off() -> None:
+@dataclass
+class ServedMini:
+    """A `python -m localcloud --no-synth` of the mini stack in a process of its own."""
+
+    lines: list[str]
+    endpoint: str
+    resources: dict[str, str]  # logical id -> physical id, as CloudFormation lists them
+
+    def admin(self, service: str) -> Any:
+        return boto3.client(service, region_name="us-east-1", endpoint_url=self.endpoint,
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            config=CONFIG)  # fmt: skip
+
+    def as_role_of(self, function: str) -> Callable[[str], Any]:
+        """Clients signed with that function's own role session, as its worker signs."""
+        role_arn = f"arn:aws:iam::123456789012:role/{self.resources['FunctionRole']}"
+        return role_client(self.endpoint, RoleSession(role_arn, self.resources[function]))
+
+
+@contextmanager
+def served_mini(assembly: Path, *options: str) -> Iterator[ServedMini]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "--no-synth", "--cdk-out", str(MINI),
-         "--aws-port", "0", "--api-port", "0", "--cdn-port", "0", "--no-iam"],
+        [sys.executable, "-m", "localcloud", "--no-synth", "--cdk-out", str(assembly),
+         "--aws-port", "0", "--api-port", "0", "--cdn-port", "0", *options],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: list[str] = []
@@ -219,25 +240,67 @@ def test_no_iam_turns_the_checks_off() -> None:
     try:
         eventually(lambda: any("Serving after" in line for line in lines), 120, "serving")
         endpoint = next(line.split()[1] for line in lines if line.startswith("AWS "))
-        admin = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=endpoint,
-                             aws_access_key_id="testing", aws_secret_access_key="testing",
-                             config=CONFIG)  # fmt: skip
-        resources = {
-            r["LogicalResourceId"]: r["PhysicalResourceId"]
-            for r in admin.describe_stack_resources(StackName="Mini")["StackResources"]
-        }
-        role_arn = f"arn:aws:iam::123456789012:role/{resources['FunctionRole']}"
-        # The echo worker's own session: the local cloud made it, whether it checks or not.
-        as_echo = role_client(endpoint, RoleSession(role_arn, resources["EchoFunction"]))
-        item = {"pk": {"S": "no-iam"}, "sk": {"S": "item"}}
-
-        as_echo("dynamodb").put_item(TableName=resources["ItemsTable"], Item=item)
-
-        assert "IAM        off (--no-iam): no call is checked" in "".join(lines)
-        assert "Item" in as_echo("dynamodb").get_item(TableName=resources["ItemsTable"], Key=item)
+        served = ServedMini(lines, endpoint, {})
+        listed = served.admin("cloudformation").describe_stack_resources(StackName="Mini")
+        served.resources.update(
+            {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in listed["StackResources"]}
+        )
+        yield served
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def mini_without(tmp_path: Path, statement_sid: str) -> Path:
+    """A copy of the mini assembly whose FunctionRole policy lacks one statement."""
+    copy = tmp_path / "mini"
+    copy.mkdir()
+    for entry in MINI.iterdir():
+        (copy / entry.name).symlink_to(entry)
+    template_path = copy / "Mini.template.json"
+    template = json.loads(template_path.read_text())
+    template_path.unlink()
+    document = template["Resources"]["FunctionRoleDefaultPolicy"]["Properties"]["PolicyDocument"]
+    kept = [s for s in document["Statement"] if s.get("Sid") != statement_sid]
+    assert len(kept) == len(document["Statement"]) - 1
+    document["Statement"] = kept
+    template_path.write_text(json.dumps(template))
+    return copy
+
+
+@pytest.mark.integration
+def test_no_iam_turns_the_checks_off() -> None:
+    with served_mini(MINI, "--no-iam") as served:
+        as_echo = served.as_role_of("EchoFunction")
+        table = served.resources["ItemsTable"]
+        item = {"pk": {"S": "no-iam"}, "sk": {"S": "item"}}
+
+        as_echo("dynamodb").put_item(TableName=table, Item=item)
+
+        assert "IAM        off (--no-iam): no call is checked" in "".join(served.lines)
+        assert "Item" in as_echo("dynamodb").get_item(TableName=table, Key=item)
+
+
+@pytest.mark.integration
+def test_a_pipe_whose_role_may_not_invoke_its_enrichment_dead_letters_the_batch(
+    tmp_path: Path,
+) -> None:
+    with served_mini(mini_without(tmp_path, "Enrich")) as served:
+        sqs = served.admin("sqs")
+        dead_letters = served.resources["PipeDeadLetterQueue"]
+        item = {"pk": {"S": uuid.uuid4().hex}, "sk": {"S": "item"}}
+
+        served.admin("dynamodb").put_item(TableName=served.resources["ItemsTable"], Item=item)
+
+        dead = eventually(
+            lambda: sqs.receive_message(QueueUrl=dead_letters).get("Messages"),
+            60,
+            "the batch in the pipe's dead-letter queue",
+        )
+        assert json.loads(dead[0]["Body"])["DDBStreamBatchInfo"]["batchSize"] == 1
+        output = "".join(served.lines)
+        assert "not authorized to perform: lambda:InvokeFunction on resource: " in output
+        assert served.resources["EnrichFunction"] in output
 
 
 def test_a_queue_keeps_its_policy_when_another_attribute_changes(
