@@ -63,7 +63,7 @@ def origin_access_control(
 @provisions("AWS::CloudFront::CachePolicy", "AWS::CloudFront::OriginRequestPolicy")
 def policy(context: ProvisionContext, resource: Resource, props: dict[str, Any]) -> Provisioned:
     outcome = skipped(resource, _policy_id(context, resource), "")
-    note = "applied by the served distribution (moto has no CloudFront policies)"
+    note = "applied by the served distribution; moto has none"
     return Provisioned(outcome.physical_id, outcome.attributes, "emulated", note)
 
 

@@ -13,6 +13,8 @@ import pytest
 import requests
 
 from localcloud import LocalCloud
+from localcloud.cloudfront import Origins
+from localcloud.cloudfront.messages import Request
 
 CDN_FIXTURE = Path(__file__).parent / "fixtures" / "cdn"
 
@@ -220,3 +222,22 @@ def test_the_start_up_report_says_how_the_distribution_is_served(cdn: LocalCloud
     assert f"emulated (served on {cdn.cdn_url}" in line
     assert "viewer protocol policy not enforced: no TLS locally" in line
     assert f"CDN        {cdn.cdn_url}" in cdn.report_lines
+
+
+def test_without_iam_checks_an_s3_origin_reads_whatever_the_bucket_holds(
+    cdn: LocalCloud,
+) -> None:
+    assert cdn.aws is not None
+    assert cdn.cdn is not None
+    distribution = cdn.cdn.distribution
+    closed = distribution.behavior_for("/closed/a.png").origin
+    aws(cdn, "s3").put_object(Bucket=cdn.outputs["ClosedBucketName"], Key="closed/b.png", Body=b"B")
+    request = Request("GET", "/closed/b.png")
+
+    checked = Origins(cdn.aws, {}, distribution.arn).fetch(closed, request)
+    unchecked = Origins(cdn.aws, {}, distribution.arn, check_bucket_policies=False).fetch(
+        closed, request
+    )
+
+    assert checked.status == 403
+    assert (unchecked.status, unchecked.body) == (200, b"B")
