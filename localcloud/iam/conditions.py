@@ -36,7 +36,6 @@ KNOWN_KEYS = frozenset(
         "aws:epochtime",
         "aws:sourcearn",
         "aws:sourceaccount",
-        "aws:sourceowner",
         "aws:calledvia",
     }
 )

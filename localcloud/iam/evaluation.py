@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from localcloud.iam.conditions import Context, Outcome, evaluate
@@ -96,7 +97,13 @@ def request_context(caller: Caller) -> dict[str, list[str]]:
     """The global condition keys the local cloud knows for every request. The local endpoint
     is plain HTTP, but it stands for AWS's endpoints, which are all TLS: SecureTransport is
     true, so that CDK's `enforceSSL` Deny refuses nothing an SDK would send."""
-    context = {"aws:securetransport": ["true"], "aws:requestedregion": ["us-east-1"]}
+    now = datetime.now(UTC)
+    context = {
+        "aws:securetransport": ["true"],
+        "aws:requestedregion": ["us-east-1"],
+        "aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:epochtime": [str(int(now.timestamp()))],
+    }
     if caller.service:
         context["aws:principalservicename"] = [caller.service]
     if caller.arn:

@@ -196,8 +196,13 @@ def test_conditions_use_the_request_context_and_if_exists_and_null() -> None:
     )
     absent = allow("s3:PutObject", "*", Condition={"Null": {"aws:SourceArn": "true"}})
     tls = deny("s3:*", "*", Condition={"Bool": {"aws:SecureTransport": "false"}})
+    expired = deny(
+        "s3:*", "*", Condition={"DateLessThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}}
+    )
+    until = allow("s3:GetObject", "*", Condition={"DateLessThan": {"aws:EpochTime": "4102444800"}})
 
-    assert decide([matching, tls], "s3:PutObject", "arn:aws:s3:::qr/a").allowed
+    assert decide([matching, tls, expired], "s3:PutObject", "arn:aws:s3:::qr/a").allowed
+    assert decide([until], "s3:GetObject", "arn:aws:s3:::qr/a").allowed
     assert decide([other], "s3:PutObject", "arn:aws:s3:::qr/a").allowed is False
     assert decide([if_exists], "s3:PutObject", "arn:aws:s3:::qr/a").allowed
     assert decide([absent], "s3:PutObject", "arn:aws:s3:::qr/a").allowed
