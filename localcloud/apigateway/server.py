@@ -130,7 +130,7 @@ def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHa
             self.send_response(response.status)
             for name, value in response.headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
+                    self.send_header(name, _as_octets(value))
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
             if self.command != "HEAD":
@@ -147,6 +147,13 @@ def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHa
             raise AttributeError(name)
 
     return Handler
+
+
+def _as_octets(value: str) -> str:
+    """A header value a function sent, as its UTF-8 bytes on the wire (HTTP's obs-text, RFC 9110
+    section 5.5): http.server writes Latin-1 only, and would drop the connection on anything else
+    (a non-ASCII `Location`, say) instead of answering."""
+    return value.encode("utf-8").decode("latin-1")
 
 
 class _MalformedBody(Exception):

@@ -96,3 +96,16 @@ def test_header_values_past_10240_bytes_are_request_too_large(
     assert status == 413
     assert headers["content-type"] == "application/json"
     assert json.loads(body) == HEADERS_TOO_LARGE
+
+
+def test_a_non_ascii_header_from_a_function_is_sent_not_dropped(mini_cloud: LocalCloud) -> None:
+    request = (
+        "GET /echo/fixed?location=https://b%C3%BCcher.example/ HTTP/1.1\r\n"
+        "Host: x\r\nConnection: close\r\n\r\n"
+    )
+
+    status, headers, _ = raw_exchange(mini_cloud.api_url, request.encode())
+
+    assert status == 200
+    # raw_exchange reads header bytes as Latin-1: these are the UTF-8 bytes of "ü".
+    assert headers["location"].encode("latin-1").decode() == "https://b\u00fccher.example/"
