@@ -5,21 +5,28 @@ interleaved link by link: the first request is a miss (the edge asks the API, wh
 function makes one GetItem), the second a hit (the edge answers from its cache). The same
 redirect asked of the API directly shows what the edge itself adds to a miss. Every answer is
 checked (302, and the X-Cache the row claims).
+
+Then a few cached links are PATCHed to a new target, one at a time, and the CDN is asked every
+50 ms until it redirects to the new target: the time from the PATCH's 200 to that answer is
+the whole asynchronous path (stream, pipe, bus, the cdn consumer's invalidation).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 
 import requests
 
-from bench.measure import Goal, Summary, Table, elapsed_ms, median
+from bench.measure import Goal, Summary, Table, elapsed_ms, median, wait_until
 from bench.report import PartResult
-from bench.stack import HTTP_TIMEOUT_S, BenchStack, stdout_silenced
+from bench.stack import HTTP_TIMEOUT_S, Api, BenchStack, stdout_silenced
 
 LINKS = 200
 WARMUP = 10
+PATCHES = 10
+PATCH_TIMEOUT_S = 60
 
 
 def run(stack: BenchStack) -> PartResult:
@@ -74,7 +81,45 @@ def run(stack: BenchStack) -> PartResult:
             "function's worker and its GetItem",
         ),
     ]
+    patch_to_cdn(result, api, cloud.cdn_url, codes[:PATCHES], session)
     return result
+
+
+def patch_to_cdn(
+    result: PartResult, api: Api, cdn_url: str, codes: list[str], session: requests.Session
+) -> None:
+    print(f"cdn: {len(codes)} PATCHes, each until the CDN redirects anew ...", file=sys.stderr)
+    seconds: list[float] = []
+    for n, code in enumerate(codes):
+        target = f"https://example.org/cdn-bench/moved/{n}"
+        patched = api.request("PATCH", f"/links/{code}", json={"url": target})
+        patched.raise_for_status()
+        started = time.perf_counter()
+        moved = wait_until(
+            _redirects_to(session, f"{cdn_url}/{code}", target),
+            timeout_s=PATCH_TIMEOUT_S,
+            interval_s=0.05,
+        )
+        if not moved:
+            raise RuntimeError(f"the CDN still redirects /{code} to its old target")
+        seconds.append(time.perf_counter() - started)
+    summary = Summary.of(seconds)
+    result.tables.append(
+        Table(
+            f"PATCH 200 to the CDN redirecting to the new target ({len(codes)} links, one by one)",
+            ["p50 s", "p95 s", "max s"],
+            [[summary.p50, summary.p95, summary.max]],
+        )
+    )
+    result.goals.append(
+        Goal(
+            "PATCH to the CDN's new redirect (p50)",
+            summary.p50,
+            5,
+            "s",
+            why="the cached redirect goes once the cdn consumer's invalidation returns",
+        )
+    )
 
 
 def _follow(session: requests.Session, url: str, cache: str | None) -> Callable[[], None]:
@@ -86,3 +131,11 @@ def _follow(session: requests.Session, url: str, cache: str | None) -> Callable[
             raise RuntimeError(f"GET {url}: X-Cache {answer.headers.get('X-Cache')}, not {cache}")
 
     return call
+
+
+def _redirects_to(session: requests.Session, url: str, target: str) -> Callable[[], bool]:
+    def check() -> bool:
+        answer = session.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT_S)
+        return answer.headers.get("Location") == target
+
+    return check
