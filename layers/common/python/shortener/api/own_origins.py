@@ -1,8 +1,9 @@
 """Every name the stack answers on, so that no link can point back at it (it would loop).
 
 Known from the request: the Host it arrived with and API Gateway's `requestContext` (its
-`domainName`, and the API's default `execute-api` domain built from `apiId`, see
-https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html). Known only
+`domainName`, and the `execute-api` endpoint API Gateway generates for the API, built from
+`apiId`: https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-disable-default-endpoint.html).
+Known only
 after deploy, so read from configuration like the short base URL: the short domain, a custom
 domain and the CloudFront distribution's domain (and, on a local stack, the API's own address).
 """
