@@ -3,9 +3,9 @@
 Known from the request: the Host it arrived with and API Gateway's `requestContext` (its
 `domainName`, and the `execute-api` endpoint API Gateway generates for the API, built from
 `apiId`: https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-disable-default-endpoint.html).
-Known only
-after deploy, so read from configuration like the short base URL: the short domain, a custom
-domain and the CloudFront distribution's domain (and, on a local stack, the API's own address).
+Known only after deploy, so read from configuration like the short base URL: the short domain,
+a custom domain and the CloudFront distribution's domain (and, on a local stack, the API's own
+address).
 """
 
 from __future__ import annotations
