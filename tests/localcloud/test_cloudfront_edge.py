@@ -15,6 +15,7 @@ import requests
 from localcloud import LocalCloud
 from localcloud.cloudfront import Origins
 from localcloud.cloudfront.messages import Request
+from tests.localcloud.support import eventually
 
 CDN_FIXTURE = Path(__file__).parent / "fixtures" / "cdn"
 
@@ -241,3 +242,25 @@ def test_without_iam_checks_an_s3_origin_reads_whatever_the_bucket_holds(
 
     assert checked.status == 403
     assert (unchecked.status, unchecked.body) == (200, b"B")
+
+
+def test_an_expired_answer_the_origin_confirms_unchanged_is_a_refresh_hit(
+    cdn: LocalCloud,
+) -> None:
+    aws(cdn, "s3").put_object(
+        Bucket=cdn.outputs["FilesBucketName"],
+        Key="files/short-lived.txt",
+        Body=b"same",
+        CacheControl="max-age=1",  # CachingOptimized's MinTTL
+    )
+    assert get(cdn, "/files/short-lived.txt").headers["X-Cache"] == "Miss from cloudfront"
+
+    # Once it expires, the edge asks S3 with If-None-Match, and S3's 304 keeps the copy.
+    def expired() -> list[requests.Response]:
+        answer = get(cdn, "/files/short-lived.txt")
+        return [answer] if answer.headers["X-Cache"] != "Hit from cloudfront" else []
+
+    (refreshed,) = eventually(expired, 10, "the cached copy to expire")
+
+    assert refreshed.headers["X-Cache"] == "RefreshHit from cloudfront"
+    assert refreshed.content == b"same"
