@@ -335,7 +335,7 @@ class LocalCloud:
                 self._restate(item.logical_id, str(error), "skipped")
                 continue
             owns_stream = readers[config.stream_arn] == 1
-            session = self._moto.iam.session(str(item.properties.get("RoleArn")), config.name)
+            session = self._moto.iam.session(str(item.properties.get("RoleArn", "")), config.name)
             runner = PipeRunner(
                 config,
                 AwsClients(self.aws_endpoint, session.credentials()),
