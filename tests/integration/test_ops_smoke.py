@@ -45,6 +45,8 @@ def test_smoke_json_reports_each_step_and_leaves_neither_key_nor_link(
     assert report["passed"] is True
     assert [step["step"] for step in report["steps"]] == STEPS
     assert all(step["ok"] and step["seconds"] >= 0 for step in report["steps"])
+    followed = report["steps"][STEPS.index("follow short URL")]["detail"]
+    assert "(Miss from cloudfront, then Hit from cloudfront)" in followed, "through the CDN"
     effects = report["steps"][STEPS.index("side effects")]["detail"]
     for effect in ("qr done", "stats done", "email done", "webhooks skipped", "cdn skipped"):
         assert effect in effects
