@@ -145,6 +145,14 @@ def test_s3_head_is_get_object_and_stream_reads_are_on_the_stream() -> None:
     assert records == [Authorization("dynamodb:GetRecords", stream)]
 
 
+def test_an_sns_publish_is_authorized_on_its_topic() -> None:
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms"
+
+    assert needed("sns", "publish", TopicArn=topic, Message="x") == [
+        Authorization("sns:Publish", topic)
+    ]
+
+
 def test_an_unmapped_call_is_none_and_get_caller_identity_needs_nothing() -> None:
     assert needed("s3", "get_bucket_policy", Bucket="qr") is None
     assert needed("sts", "get_caller_identity") == []

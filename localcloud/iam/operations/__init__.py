@@ -5,7 +5,7 @@ through and reports as not checked, never as allowed after a check."""
 from __future__ import annotations
 
 from localcloud.iam.evaluation import Authorization
-from localcloud.iam.operations import cloudfront, dynamodb, events, s3, ses, sqs, ssm
+from localcloud.iam.operations import cloudfront, dynamodb, events, s3, ses, sns, sqs, ssm
 from localcloud.iam.operations.request import ApiRequest
 from localcloud.iam.operations.ses import IdentityExists
 
@@ -23,6 +23,7 @@ CHECKED_SERVICES = {
     "cloudfront": "invalidations and distribution reads",
     "ssm": "parameters",
     "events": "PutEvents",
+    "sns": "Publish",
 }
 
 
@@ -49,4 +50,5 @@ _MAPPERS = {
     "cloudfront": cloudfront.authorizations,
     "ssm": ssm.authorizations,
     "events": events.authorizations,
+    "sns": sns.authorizations,
 }
