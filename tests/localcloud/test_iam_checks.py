@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -315,3 +316,28 @@ def test_a_queue_keeps_its_policy_when_another_attribute_changes(
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"] == policy
     marker = bus_event()
     assert any(marker in body for body in bodies(mini_client, url))
+
+
+def test_a_call_the_checks_cannot_read_gets_the_same_answer_as_without_them(
+    mini_cloud: LocalCloud,
+) -> None:
+    role_arn = mini_cloud.provisioned["FunctionRole"].outcome.attributes["Arn"]
+    session = mini_cloud._moto.iam.session(role_arn, mini_cloud.physical_id("EchoFunction"))
+
+    def send(access_key_id: str) -> requests.Response:
+        return requests.post(
+            mini_cloud.aws_endpoint,
+            data=json.dumps({"TransactItems": [{"Put": {"TableName": 5, "Item": {}}}]}),
+            headers={
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key_id}/20261201/"
+                "us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+                "X-Amz-Target": "DynamoDB_20120810.TransactWriteItems",
+                "Content-Type": "application/x-amz-json-1.0",
+            },
+            timeout=30,
+        )
+
+    as_role, as_admin = send(session.access_key_id), send("testing")
+
+    assert as_role.status_code == as_admin.status_code == 400
+    assert as_role.json()["__type"] == as_admin.json()["__type"]

@@ -28,7 +28,8 @@ class ApiRequest:
             if key.startswith("HTTP_")
         }
         headers["content-type"] = environ.get("CONTENT_TYPE", "")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length_text = str(environ.get("CONTENT_LENGTH") or "0")
+        length = int(length_text) if length_text.isdigit() else 0
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         environ["wsgi.input"] = io.BytesIO(body)
         return cls(
