@@ -206,12 +206,12 @@ class Comparison:
         self.sync = {s.name: Creates() for s in SCENARIOS}
         self.asynchronous = {s.name: Creates() for s in SCENARIOS}
         self._chain = create_with_every_effect
-        self._own_hosts = [urlsplit(settings.short_base_url()).hostname or ""]
+        self._own_origins = [urlsplit(settings.short_base_url()).netloc]
         self._counter = iter(range(1_000_000))
 
     def sync_create(self) -> None:
         url = f"https://example.com/s/{next(self._counter)}"
-        self._chain(self.stack.owner, url, self._own_hosts)
+        self._chain(self.stack.owner, url, self._own_origins)
 
     def async_create(self) -> None:
         response = self.api.create_link(f"https://example.com/a/{next(self._counter)}")

@@ -34,10 +34,10 @@ def _cloudfront() -> Any:
     return boto3.client("cloudfront")
 
 
-def create_with_every_effect(owner: str, url: str, own_hosts: list[str]) -> str:
+def create_with_every_effect(owner: str, url: str, own_origins: list[str]) -> str:
     """Create a link and do every side effect; the code, or an exception from any step."""
     link = service.create_link(
-        owner, CreateLinkRequest.model_validate({"url": url}), own_hosts=own_hosts
+        owner, CreateLinkRequest.model_validate({"url": url}), own_origins=own_origins
     )
     event = LinkEvent(
         id=f"evt_sync_{link.code}",

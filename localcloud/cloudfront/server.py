@@ -1,56 +1,43 @@
 """The edge's HTTP side: a threaded server on loopback with a deep listen backlog, so that a
 burst of viewers (hundreds of connections at once) queues instead of being reset.
 
+It runs on the local cloud's one `LoopbackHttpServer` (`localcloud/http_server.py`).
+
 Plain HTTP only: the local cloud has no TLS, so behaviours' viewer protocol policies
 (`https-only`, `redirect-to-https`) are reported, not enforced.
 """
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud.cloudfront.edge import Edge
 from localcloud.cloudfront.messages import Request, Response
+from localcloud.http_server import LoopbackHttpServer
 
-LOOPBACK = "127.0.0.1"
-LISTEN_BACKLOG = 512
 MAX_BODY_BYTES = 10 * 1024 * 1024
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = LISTEN_BACKLOG
 
 
 class CdnServer:
     def __init__(self, edge: Edge, port: int = 0) -> None:
         self.edge = edge
-        self._server = _Server((LOOPBACK, port), _handler_class(edge))
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackHttpServer(port, _handler_class(edge), name="cloudfront")
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return self._server.url
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="cloudfront", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
+        self._server.stop()
 
 
 def _handler_class(edge: Edge) -> type[BaseHTTPRequestHandler]:
