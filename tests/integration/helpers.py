@@ -69,8 +69,9 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def ratio_of_medians(samples: Iterable[float], baseline: Iterable[float]) -> float:
-    return median(samples) / median(baseline)
+def median_pair_ratio(samples: Iterable[float], baseline: Iterable[float]) -> float:
+    """The median of samples[i] / baseline[i]: each pair measured at one moment."""
+    return median(ours / theirs for ours, theirs in zip(samples, baseline, strict=True))
 
 
 # --- the ops CLI -------------------------------------------------------------------------------
