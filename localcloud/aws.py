@@ -17,7 +17,6 @@ from localcloud.iam import (
     IamChecks,
     guard_sqs_targets,
     keep_queue_policies,
-    release_sqs_targets,
 )
 from localcloud.names import REGION
 from localcloud.retention import bound_moto_retention
@@ -82,7 +81,7 @@ class MotoServer:
         # Werkzeug logs one line per request: noise next to the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         keep_queue_policies()
-        guard_sqs_targets(self.iam)
+        guard_sqs_targets()
         # IAM outside the lock: a refused request never waits for the DynamoDB lock. SigV2
         # refused first: S3 rejects the signature version before it authorizes anything.
         app = RefuseSigV2(
@@ -103,7 +102,6 @@ class MotoServer:
         return self.endpoint
 
     def stop(self) -> None:
-        release_sqs_targets(self.iam)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

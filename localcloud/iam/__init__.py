@@ -5,7 +5,7 @@ policy for CloudFront's OAC reads, for instance)."""
 
 from localcloud.iam.authority import AccessDeniedError, IamAuthority
 from localcloud.iam.evaluation import Authorization, Decision, resource_policy_decision
-from localcloud.iam.eventbridge_targets import guard_sqs_targets, release_sqs_targets
+from localcloud.iam.eventbridge_targets import guard_sqs_targets
 from localcloud.iam.middleware import IamChecks
 from localcloud.iam.policies import RolePolicies, role_policies
 from localcloud.iam.principals import RoleSession
@@ -21,7 +21,6 @@ __all__ = [
     "RoleSession",
     "guard_sqs_targets",
     "keep_queue_policies",
-    "release_sqs_targets",
     "resource_policy_decision",
     "role_policies",
 ]

@@ -15,6 +15,9 @@ https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from moto.events.models import Rule
@@ -26,13 +29,23 @@ from localcloud.names import queue_arn
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 _ORIGINAL = "_localcloud_unguarded_send_to_sqs_queue"
-# moto's backends belong to the process, so every running local cloud in it (tests start
-# several) sees every rule: each running cloud's IAM is told of a refusal.
-_RUNNING: list[IamAuthority] = []
+# moto's backends belong to the process, and tests run several local clouds (and moto's own
+# in-process mock) in one: a send is judged by the IAM of the local cloud whose endpoint is
+# serving the request that made it (PutEvents, a replay), and by nobody outside a request.
+_SERVING: ContextVar[IamAuthority | None] = ContextVar("localcloud_iam_serving", default=None)
 
 
-def guard_sqs_targets(authority: IamAuthority) -> None:
-    _RUNNING.append(authority)
+@contextmanager
+def serving(authority: IamAuthority) -> Iterator[None]:
+    """The sends made while this local cloud's endpoint serves a request are its to judge."""
+    token = _SERVING.set(authority)
+    try:
+        yield
+    finally:
+        _SERVING.reset(token)
+
+
+def guard_sqs_targets() -> None:
     if hasattr(Rule, _ORIGINAL):
         return
     setattr(Rule, _ORIGINAL, Rule._send_to_sqs_queue)
@@ -40,29 +53,21 @@ def guard_sqs_targets(authority: IamAuthority) -> None:
     def send_if_allowed(
         rule: Rule, resource_id: str, event: dict[str, Any], group_id: str | None = None
     ) -> None:
-        checking = [authority for authority in _RUNNING if authority.enabled]
-        if not checking or _queue_allows(rule, resource_id):
+        authority = _SERVING.get()
+        if authority is None or not authority.enabled or _queue_allows(rule, resource_id):
             getattr(Rule, _ORIGINAL)(rule, resource_id, event, group_id)
             return
         target = _target(rule, resource_id)
         dead_letter = (target or {}).get("DeadLetterConfig", {}).get("Arn")
-        for authority in checking:
-            authority.log(
-                f"AccessDenied: the policy of queue {resource_id} does not allow "
-                f"{EVENTS_PRINCIPAL} sqs:SendMessage from rule {rule.arn}: event "
-                f"{event.get('id')} "
-                + (f"sent to the dead-letter queue {dead_letter}" if dead_letter else "dropped")
-            )
+        authority.log(
+            f"AccessDenied: the policy of queue {resource_id} does not allow {EVENTS_PRINCIPAL} "
+            f"sqs:SendMessage from rule {rule.arn}: event {event.get('id')} "
+            + (f"sent to the dead-letter queue {dead_letter}" if dead_letter else "dropped")
+        )
         if dead_letter:
             _dead_letter(dead_letter, rule, resource_id, event)
 
     Rule._send_to_sqs_queue = send_if_allowed  # type: ignore[method-assign,assignment]
-
-
-def release_sqs_targets(authority: IamAuthority) -> None:
-    """A stopped local cloud's IAM is no longer asked."""
-    if authority in _RUNNING:
-        _RUNNING.remove(authority)
 
 
 def _queue_allows(rule: Rule, queue_name: str) -> bool:

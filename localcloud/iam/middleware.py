@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from localcloud.iam.authority import IamAuthority
+from localcloud.iam.eventbridge_targets import serving
 from localcloud.iam.operations import ApiRequest, authorizations, operation_name
 from localcloud.iam.operations.ses import IdentityExists
 from localcloud.iam.principals import caller_credential
@@ -35,6 +36,14 @@ class IamChecks:
         self._identity_exists = identity_exists or ses_identity_known
 
     def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        # moto answers within the call (werkzeug builds the whole response), so EventBridge's
+        # sends to queues that this request makes happen inside it, under this cloud's IAM.
+        with serving(self._authority):
+            return self._checked(environ, start_response)
+
+    def _checked(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if not self._authority.enabled:
