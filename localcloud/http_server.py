@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -58,3 +59,35 @@ class LoopbackHttpServer(ThreadingHTTPServer):
         self.server_close()
         if self._thread is not None:
             self._thread.join()
+
+
+class EndpointHandler(BaseHTTPRequestHandler):
+    """A request handler whose every method, known or not, goes to `_serve` (the endpoint
+    answers one it has no route for, as AWS's do), that writes whole responses, and that leaves
+    access logging to the endpoint."""
+
+    protocol_version = "HTTP/1.1"
+    HOP_BY_HOP = ("content-length", "connection", "transfer-encoding")
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def write_response(self, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:
+        """The response with its own Content-Length (the hop-by-hop headers are the server's);
+        no body on a HEAD."""
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in self.HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """The endpoint logs each request itself."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)

@@ -12,13 +12,12 @@ import time
 import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud.apigateway.gateway import ApiGateway
 from localcloud.apigateway.proxy import HttpRequest
 from localcloud.apigateway.responses import JSON, HttpResponse
-from localcloud.http_server import LoopbackHttpServer
+from localcloud.http_server import EndpointHandler, LoopbackHttpServer
 from localcloud.logs import LogSink
 
 INTERNAL_ERROR = b'{"message": "Internal server error"}'
@@ -49,8 +48,7 @@ class ApiServer:
 def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHandler]:
     source = gateway.api.logical_id
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(EndpointHandler):
         server_version = "localcloud-apigateway"
 
         def _serve(self) -> None:
@@ -127,24 +125,8 @@ def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHa
                 self.wfile.write(body)
 
         def _write(self, response: HttpResponse) -> None:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, _as_octets(value))
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Access lines go to the log sink instead (see _serve)."""
-
-        def __getattr__(self, name: str) -> Any:
-            # Every method goes to the gateway, which answers one that no route has (TRACE,
-            # say) as API Gateway does: 403 Missing Authentication Token, or its override.
-            if name.startswith("do_"):
-                return self._serve
-            raise AttributeError(name)
+            headers = [(name, _as_octets(value)) for name, value in response.headers]
+            self.write_response(response.status, headers, response.body)
 
     return Handler
 

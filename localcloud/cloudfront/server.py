@@ -10,12 +10,11 @@ Plain HTTP only: the local cloud has no TLS, so behaviours' viewer protocol poli
 from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
-from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud.cloudfront.edge import Edge
 from localcloud.cloudfront.messages import Request, Response
-from localcloud.http_server import LoopbackHttpServer
+from localcloud.http_server import EndpointHandler, LoopbackHttpServer
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -41,8 +40,7 @@ class CdnServer:
 
 
 def _handler_class(edge: Edge) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(EndpointHandler):
         server_version = "CloudFront"
         sys_version = ""
 
@@ -65,21 +63,6 @@ def _handler_class(edge: Edge) -> type[BaseHTTPRequestHandler]:
             self._write(edge.handle(request))
 
         def _write(self, response: Response) -> None:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """The edge logs each request itself (see Edge.handle)."""
-
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("do_"):
-                return self._serve
-            raise AttributeError(name)
+            self.write_response(response.status, response.headers, response.body)
 
     return Handler
