@@ -32,7 +32,7 @@ from bench.stack import (
     link_item,
     stdout_silenced,
 )
-from localcloud.functions import worker_environment
+from localcloud.lambda_.functions import worker_environment
 
 HANDLER_ITERATIONS = 300
 HANDLER_WARMUP = 20

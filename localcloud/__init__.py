@@ -4,7 +4,7 @@ See localcloud/README.md for how it works.
 """
 
 from localcloud.cloud import LocalCloud
+from localcloud.lambda_.workers import Invocation, InvocationReport
 from localcloud.synth import SynthError, synthesize
-from localcloud.workers import Invocation, InvocationReport
 
 __all__ = ["Invocation", "InvocationReport", "LocalCloud", "SynthError", "synthesize"]

@@ -13,9 +13,9 @@ from pathlib import Path
 from types import FrameType
 
 from localcloud.cloud import LocalCloud
+from localcloud.lambda_.workers import DEFAULT_MAX_WORKERS
 from localcloud.synth import SynthError, synthesize
 from localcloud.template import TemplateError
-from localcloud.workers import DEFAULT_MAX_WORKERS
 
 # Under build/: ignored by git, ruff and mypy, and removed by `make clean`.
 DEFAULT_OUT_DIR = "build/cdk.local.out"

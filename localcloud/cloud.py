@@ -19,20 +19,25 @@ from localcloud.apigateway import ApiGateway, ApiServer, rest_api_models
 from localcloud.aws import AwsClients, MotoServer, warm_up
 from localcloud.cfn_stack import StackOutput, StackResourceRecord, new_stack_id, register_stack
 from localcloud.cloudfront import ServedDistribution, distributions
-from localcloud.functions import function_specs, worker_environment
 from localcloud.iam import Authorization, RoleSession, role_policies
 from localcloud.iam.report import RESOURCE_POLICY_TYPES, iam_lines
 from localcloud.intrinsics import IntrinsicError, Resolver
+from localcloud.lambda_.functions import function_specs, worker_environment
+from localcloud.lambda_.sqs_event_sources import SqsPoller, sqs_mapping_config
+from localcloud.lambda_.workers import (
+    DEFAULT_MAX_WORKERS,
+    FunctionPool,
+    Invocation,
+    InvocationReport,
+)
 from localcloud.logs import LogSink
-from localcloud.pipes import PipeRunner, pipe_config
+from localcloud.pipes.pipe import PipeRunner, pipe_config
 from localcloud.provisioning import ProvisionedResource, provision_stack
 from localcloud.provisioning.base import Provisioned, ServedBy
 from localcloud.report import endpoint_lines, resource_lines
 from localcloud.ses import emulate_ses
 from localcloud.ses import report_lines as ses_report_lines
-from localcloud.sqs_mappings import SqsPoller, sqs_mapping_config
 from localcloud.template import StackTemplate, load_stack
-from localcloud.workers import DEFAULT_MAX_WORKERS, FunctionPool, Invocation, InvocationReport
 
 SELF = "localcloud"
 JANITOR_INTERVAL_SECONDS = 5.0

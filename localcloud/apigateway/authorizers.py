@@ -20,8 +20,8 @@ from localcloud.apigateway.responses import (
     UNAUTHORIZED,
     GatewayError,
 )
+from localcloud.lambda_.workers import Invocation
 from localcloud.names import ACCOUNT_ID, REGION
-from localcloud.workers import Invocation
 
 INVOKE_ACTION = "execute-api:Invoke"
 UNAUTHORIZED_MESSAGE = "Unauthorized"

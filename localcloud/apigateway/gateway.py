@@ -37,8 +37,8 @@ from localcloud.apigateway.responses import (
     HttpResponse,
     gateway_response,
 )
+from localcloud.lambda_.workers import Invocation
 from localcloud.logs import LogSink
-from localcloud.workers import Invocation
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 MAX_HEADER_VALUE_BYTES = 10_240

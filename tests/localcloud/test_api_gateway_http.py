@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from localcloud import LocalCloud
-from localcloud._runtime import log_error
 from localcloud.apigateway.gateway import ApiGateway
 from localcloud.apigateway.model import ApiResource, Method, RestApiModel
 from localcloud.apigateway.proxy import HttpRequest
+from localcloud.lambda_._runtime import log_error
 from localcloud.logs import LogSink
 
 TIMEOUT = 30
@@ -94,7 +94,7 @@ def test_head_answers_gets_status_and_headers_without_a_body(mini_cloud: LocalCl
 
 def test_the_gateway_drops_the_body_of_a_head_answer() -> None:
     def invoke(function: str, event: Any) -> Any:
-        from localcloud.workers import Invocation
+        from localcloud.lambda_.workers import Invocation
 
         payload = {"statusCode": 200, "headers": {"X-Seen": event["httpMethod"]}, "body": "x"}
         return Invocation(report=None, payload=payload)  # type: ignore[arg-type]
@@ -116,7 +116,7 @@ def test_a_function_error_is_one_log_record_as_lambda_writes_it(
     try:
         raise Exception("Unauthorized")
     except Exception as error:
-        from localcloud._runtime import error_payload
+        from localcloud.lambda_._runtime import error_payload
 
         log_error(error_payload(error))
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.input_templates import json_path, render_input_template
+from localcloud.lambda_.workers import Invocation
 from localcloud.logs import LogSink
-from localcloud.pipes import PipeConfig, PipeRunner, stream_record
-from localcloud.workers import Invocation
+from localcloud.pipes.input_templates import json_path, render_input_template
+from localcloud.pipes.pipe import PipeConfig, PipeRunner, stream_record
 from tests.localcloud.support import eventually
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2026-01-01T00:00:00.000"

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from localcloud.logs import LogSink
-from localcloud.sqs_mappings import (
+from localcloud.lambda_.sqs_event_sources import (
     SqsMappingConfig,
     SqsPoller,
     failed_message_ids,
     sqs_record,
 )
+from localcloud.logs import LogSink
 from tests.localcloud.support import eventually
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:q"

@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from localcloud.functions import FunctionSpec
+from localcloud.lambda_.functions import FunctionSpec
 from localcloud.logs import LogSink
 
 RUNTIME_SCRIPT = Path(__file__).with_name("_runtime.py")

@@ -19,10 +19,10 @@ from moto.events.models import EventPattern
 
 from localcloud.aws import AwsClients
 from localcloud.filters import load_filters, passes
+from localcloud.lambda_.workers import Invocation
 from localcloud.logs import LogSink
 from localcloud.names import REGION
 from localcloud.provisioning import ProvisionedResource
-from localcloud.workers import Invocation
 
 DEFAULT_BATCH_SIZE = 10
 # Lambda would scale far beyond this; locally a second batch in flight is enough to show

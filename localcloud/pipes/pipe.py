@@ -20,11 +20,11 @@ from moto.events.models import EventPattern
 
 from localcloud.aws import DYNAMODB_LOCK, AwsClients
 from localcloud.filters import load_filters, passes
-from localcloud.input_templates import dynamic, render_input_template
+from localcloud.lambda_.workers import Invocation
 from localcloud.logs import LogSink
 from localcloud.names import ACCOUNT_ID, REGION
+from localcloud.pipes.input_templates import dynamic, render_input_template
 from localcloud.provisioning import ProvisionedResource
-from localcloud.workers import Invocation
 
 DEFAULT_BATCH_SIZE = 10
 POLL_INTERVAL_SECONDS = 0.1
