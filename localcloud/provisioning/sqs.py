@@ -47,7 +47,10 @@ def queue_policy(
     for url in props.get("Queues", []):
         context.aws("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
     return Provisioned(
-        context.name(resource.logical_id), {}, "moto", "stored, not enforced by moto"
+        context.name(resource.logical_id),
+        {},
+        "moto",
+        "stored; EventBridge's sends to the queue are checked against it (IAM, unless --no-iam)",
     )
 
 
