@@ -24,25 +24,9 @@ INTERNAL_ERROR = b'{"message": "Internal server error"}'
 PROBLEM_JSON = "application/problem+json"
 
 
-class ApiServer:
+class ApiServer(LoopbackHttpServer):
     def __init__(self, gateway: ApiGateway, logs: LogSink, port: int) -> None:
-        self._gateway = gateway
-        self._logs = logs
-        self._server = LoopbackHttpServer(port, _handler_class(gateway, logs), name="api-gateway")
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
+        super().__init__(port, _handler_class(gateway, logs), name="api-gateway")
 
 
 def _handler_class(gateway: ApiGateway, logs: LogSink) -> type[BaseHTTPRequestHandler]:

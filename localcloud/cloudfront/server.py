@@ -19,24 +19,10 @@ from localcloud.http_server import EndpointHandler, LoopbackHttpServer
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
-class CdnServer:
+class CdnServer(LoopbackHttpServer):
     def __init__(self, edge: Edge, port: int = 0) -> None:
         self.edge = edge
-        self._server = LoopbackHttpServer(port, _handler_class(edge), name="cloudfront")
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
+        super().__init__(port, _handler_class(edge), name="cloudfront")
 
 
 def _handler_class(edge: Edge) -> type[BaseHTTPRequestHandler]:
