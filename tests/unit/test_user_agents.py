@@ -1,6 +1,7 @@
 """The visitor rules shared by click analytics and usage-limited links."""
 
 import pytest
+
 from shortener.user_agents import is_bot, mobile_platform, visitor
 
 IPHONE = (
