@@ -19,11 +19,18 @@ from infra.short_url import ShortBaseUrl
 # Every management route and its methods: all served by the api function behind the authorizer.
 MANAGEMENT_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/links", ("GET", "POST")),
+    ("/links/bulk", ("POST",)),
     ("/links/{code}", ("GET", "PATCH", "DELETE")),
     ("/links/{code}/qr", ("GET",)),
+    ("/links/{code}/clicks", ("GET",)),
     ("/webhooks", ("GET", "POST")),
-    ("/webhooks/{id}", ("DELETE",)),
+    ("/webhooks/{id}", ("PATCH", "DELETE")),
+    ("/webhooks/{id}/rotate-secret", ("POST",)),
+    ("/webhooks/{id}/test", ("POST",)),
+    ("/webhooks/{id}/recover", ("POST",)),
     ("/webhooks/{id}/deliveries", ("GET",)),
+    ("/webhooks/{id}/deliveries/{delivery_id}", ("GET",)),
+    ("/webhooks/{id}/deliveries/{delivery_id}/resend", ("POST",)),
     ("/stats", ("GET",)),
 )
 OPENAPI_PATH = "/openapi.json"

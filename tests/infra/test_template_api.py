@@ -12,14 +12,22 @@ from shortener.api import docs
 MANAGEMENT_ROUTES = [
     ("GET", "/links"),
     ("POST", "/links"),
+    ("POST", "/links/bulk"),
     ("GET", "/links/{code}"),
     ("PATCH", "/links/{code}"),
     ("DELETE", "/links/{code}"),
     ("GET", "/links/{code}/qr"),
+    ("GET", "/links/{code}/clicks"),
     ("GET", "/webhooks"),
     ("POST", "/webhooks"),
+    ("PATCH", "/webhooks/{id}"),
     ("DELETE", "/webhooks/{id}"),
+    ("POST", "/webhooks/{id}/rotate-secret"),
+    ("POST", "/webhooks/{id}/test"),
+    ("POST", "/webhooks/{id}/recover"),
     ("GET", "/webhooks/{id}/deliveries"),
+    ("GET", "/webhooks/{id}/deliveries/{delivery_id}"),
+    ("POST", "/webhooks/{id}/deliveries/{delivery_id}/resend"),
     ("GET", "/stats"),
 ]
 PUBLIC_ROUTES = {
