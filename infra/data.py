@@ -1,4 +1,4 @@
-"""Where the data lives: the four tables, the QR bucket and the access-log bucket."""
+"""Where the data lives: the five tables, the QR bucket and the access-log bucket."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _key(name: str) -> dynamodb.Attribute:
 
 
 class Tables(Construct):
-    """Links (streamed: the source of every link event), ApiKeys, Webhooks and Idempotency."""
+    """Links (streamed: the source of every link event), ApiKeys, Webhooks, Idempotency, Clicks."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
@@ -47,10 +47,15 @@ class Tables(Construct):
         self.idempotency = self._table(
             "IdempotencyTable", partition_key="id", time_to_live_attribute="expiration"
         )
+        # Click counters per link hour and owner day, and the markers that count each logged
+        # request once; both expire through the TTL (shortener/clicks/store.py).
+        self.clicks = self._table(
+            "ClicksTable", partition_key="pk", sort_key="sk", time_to_live_attribute="expires"
+        )
 
     @property
     def all(self) -> list[dynamodb.Table]:
-        return [self.links, self.keys, self.webhooks, self.idempotency]
+        return [self.links, self.keys, self.webhooks, self.idempotency, self.clicks]
 
     def _table(
         self,

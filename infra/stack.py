@@ -95,6 +95,7 @@ class ShortenerStack(Stack):
             "KeysTableName": self.tables.keys.table_name,
             "WebhooksTableName": self.tables.webhooks.table_name,
             "IdempotencyTableName": self.tables.idempotency.table_name,
+            "ClicksTableName": self.tables.clicks.table_name,
             "EventBusName": self.pipeline.bus.event_bus_name,
             "EventArchiveName": self.pipeline.archive.archive_name,
             "QrBucketName": self.buckets.qr.bucket_name,

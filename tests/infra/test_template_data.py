@@ -6,7 +6,7 @@ import pytest
 from aws_cdk.assertions import Match
 from stack_template import StackTemplate
 
-TABLES = ("LinksTable", "KeysTable", "WebhooksTable", "IdempotencyTable")
+TABLES = ("LinksTable", "KeysTable", "WebhooksTable", "IdempotencyTable", "ClicksTable")
 
 
 def _key_schema(props: dict) -> dict[str, str]:
@@ -47,6 +47,12 @@ def test_idempotency_records_expire_by_ttl(dev: StackTemplate) -> None:
         "AttributeName": "expiration",
         "Enabled": True,
     }
+
+
+def test_click_counters_and_markers_expire_by_ttl(dev: StackTemplate) -> None:
+    clicks = dev.props("ClicksTable")
+    assert _key_schema(clicks) == {"HASH": "pk", "RANGE": "sk"}
+    assert clicks["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -15,6 +15,7 @@ OUTPUTS = {
     "KeysTableName",
     "WebhooksTableName",
     "IdempotencyTableName",
+    "ClicksTableName",
     "EventBusName",
     "EventArchiveName",
     "QrBucketName",
@@ -54,7 +55,7 @@ def test_a_domain_identity_outputs_the_dkim_records_to_publish(
 
 def test_outputs_name_the_stack_resources(dev: StackTemplate) -> None:
     outputs = _outputs(dev)
-    for table in ("Links", "Keys", "Webhooks", "Idempotency"):
+    for table in ("Links", "Keys", "Webhooks", "Idempotency", "Clicks"):
         assert outputs[f"{table}TableName"] == {"Ref": f"{table}Table"}
     assert outputs["EventBusName"] == {"Ref": "EventBus"}
     assert outputs["EventArchiveName"] == {"Ref": "EventArchive"}
