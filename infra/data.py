@@ -33,6 +33,15 @@ class Tables(Construct):
         )
         # Sparse: only link items carry both attributes, so this lists an owner's links.
         self._by_owner(self.links)
+        # Sparse too: one item per (link, tag) carries `tag_key` ("{owner}#{tag}"), so an
+        # owner's links with a tag are a query, newest first. Keys only: the page's links are
+        # then read by key, so the index never holds a second copy of a link to keep in step.
+        self.links.add_global_secondary_index(
+            index_name="by_tag",
+            partition_key=_key("tag_key"),
+            sort_key=_key("created_at"),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
 
         self.keys = self._table("KeysTable", partition_key="key_hash")
         self.keys.add_global_secondary_index(

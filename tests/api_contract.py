@@ -13,5 +13,10 @@ LINK_FIELDS = frozenset(
         "expires_at",
         "redirect_type",
         "qr",
+        "tags",
+        "utm",
+        "max_clicks",
+        "fallback_url",
+        "targets",
     }
 )

@@ -1,4 +1,5 @@
-"""API Gateway TOKEN authorizer: a Bearer API key becomes its owner, or the request gets 401."""
+"""API Gateway TOKEN authorizer: a Bearer API key becomes its owner, the routes of its scopes
+and its usage plan's API key, or the request gets 401."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerResponse,
     APIGatewayAuthorizerTokenEvent,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shortener.access_policy import scoped_policy
 from shortener.auth import Refusal, identify
 
 logger = Logger()
@@ -38,11 +39,11 @@ def _authorize(
         logger.info("key refused", reason=caller.reason, key_id=caller.key_id)
         return None
     logger.info("request authorized", owner=caller.owner, key_id=caller.key_id)
-    # API Gateway caches this policy per token for every route, so it must allow them all.
-    policy = APIGatewayAuthorizerResponse.from_route_arn(
+    # API Gateway caches this policy per token for every route: it covers all of the key's.
+    return scoped_policy(
         event.method_arn,
         principal_id=caller.key_id,
+        scopes=caller.scopes,
         context={"owner": caller.owner, "key_id": caller.key_id},
+        usage_identifier_key=caller.usage_identifier_key,
     )
-    policy.allow_all_routes()
-    return policy.asdict()

@@ -88,11 +88,13 @@ def _key_schema(hash_key: str, range_key: str | None = None) -> list[dict[str, s
     return schema
 
 
-def _index(name: str, hash_key: str, range_key: str | None = None) -> dict[str, Any]:
+def _index(
+    name: str, hash_key: str, range_key: str | None = None, *, projection: str = "ALL"
+) -> dict[str, Any]:
     return {
         "IndexName": name,
         "KeySchema": _key_schema(hash_key, range_key),
-        "Projection": {"ProjectionType": "ALL"},
+        "Projection": {"ProjectionType": projection},
     }
 
 
@@ -102,8 +104,11 @@ def create_tables(dynamodb: Any) -> None:
     dynamodb.create_table(
         TableName=LINKS_TABLE,
         KeySchema=_key_schema("pk", "sk"),
-        AttributeDefinitions=_string_attributes("pk", "sk", "owner", "created_at"),
-        GlobalSecondaryIndexes=[_index("by_owner", "owner", "created_at")],
+        AttributeDefinitions=_string_attributes("pk", "sk", "owner", "created_at", "tag_key"),
+        GlobalSecondaryIndexes=[
+            _index("by_owner", "owner", "created_at"),
+            _index("by_tag", "tag_key", "created_at", projection="KEYS_ONLY"),
+        ],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         **on_demand,
     )
@@ -229,6 +234,7 @@ def lambda_context() -> LambdaContext:
 
 # The REST API's resources (infra), most specific first: the event carries the matched one.
 API_RESOURCES = (
+    "/links/bulk",
     "/links/{code}/qr",
     "/links/{code}",
     "/links",

@@ -1,4 +1,5 @@
-"""The TOKEN authorizer: a live Bearer key lets its owner in to every route; nothing else does."""
+"""The TOKEN authorizer: a live Bearer key lets its owner in to the routes of its scopes, metered
+by its usage plan; nothing else does."""
 
 from __future__ import annotations
 
@@ -8,18 +9,20 @@ import pytest
 
 from functions.authorizer.handler import handler
 from shortener.keys import hash_api_key, key_id_for
+from shortener.scopes import ROUTE_SCOPES
 from tests.unit.conftest import (
     ACCOUNT_ID,
     API_ID,
     REGION,
     STAGE,
     AwsResources,
+    issue_api_key,
     new_lambda_context,
     token_event,
 )
 
 
-def test_a_live_key_is_allowed_every_route_with_its_owner_in_the_context(
+def test_a_live_key_is_allowed_the_routes_of_its_scopes_with_its_owner_in_the_context(
     api_key: Callable[..., str],
 ) -> None:
     key = api_key("alice", email="alice@example.com")
@@ -32,10 +35,26 @@ def test_a_live_key_is_allowed_every_route_with_its_owner_in_the_context(
     [statement] = response["policyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "execute-api:Invoke"
-    # Cached per token, the policy must cover the routes the same key calls next.
-    assert statement["Resource"] == [
-        f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/*/*"
-    ]
+    # Cached per token, the policy must cover the routes the same key calls next: a key made
+    # before scopes has all of them.
+    prefix = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{STAGE}/"
+    assert f"{prefix}POST/links" in statement["Resource"]
+    assert f"{prefix}GET/links/*/clicks" in statement["Resource"]
+    assert len(statement["Resource"]) == len(ROUTE_SCOPES)
+
+
+def test_a_key_on_a_plan_names_its_api_gateway_key_as_the_usage_identifier(
+    aws: AwsResources,
+) -> None:
+    key = issue_api_key("alice", scopes=["links:read"], gateway_key_value="v" * 40)
+
+    response = handler(token_event(f"Bearer {key}"), new_lambda_context())
+
+    assert response["usageIdentifierKey"] == "v" * 40
+    allowed = [s for s in response["policyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    resources = [arn for statement in allowed for arn in statement["Resource"]]
+    assert resources
+    assert all("/GET/" in arn or "/HEAD/" in arn for arn in resources)
 
 
 def test_the_scheme_is_case_insensitive(api_key: Callable[..., str]) -> None:

@@ -68,6 +68,11 @@ def test_each_user_visible_change_becomes_one_event(enrich, records, lambda_cont
         "updated_at": CREATED_AT,
         "expires_at": None,
         "redirect_type": 302,
+        "tags": [],
+        "utm": None,
+        "max_clicks": None,
+        "fallback_url": None,
+        "targets": None,
     }
     assert created["previous"] is None
     assert updated["link"]["url"] == "https://example.com/2"
@@ -93,3 +98,43 @@ def test_a_batch_without_link_changes_yields_no_event(enrich, records, lambda_co
     assert internal  # the effect status and the counter are in the stream
 
     assert enrich(internal, lambda_context) == []
+
+
+def test_the_link_features_are_in_the_snapshot_and_their_changes_in_previous(
+    enrich, aws, lambda_context
+):
+    link = LinkModel(
+        "feat123",
+        LINK_SK,
+        code="feat123",
+        owner="alice",
+        url="https://example.com/1",
+        created_at=CREATED_AT,
+        updated_at=CREATED_AT,
+        tags=["spring"],
+        utm={"source": "news"},
+        max_clicks=3,
+        fallback_url="https://example.com/over",
+        targets={"ios": "https://apps.apple.com/app/id1"},
+    )
+    link.save()
+    # A click on a usage-limited link is no link change: no event.
+    link.update(actions=[LinkModel.clicks_used.add(1)])
+    link.update(
+        actions=[
+            LinkModel.tags.set(["spring", "sale"]),
+            LinkModel.utm.remove(),
+            LinkModel.updated_at.set("2026-11-26T11:00:00.000000Z"),
+        ]
+    )
+
+    created, updated = enrich(stream_records(os.environ["LINKS_TABLE_NAME"]), lambda_context)
+
+    assert created["link"]["tags"] == ["spring"]
+    assert created["link"]["utm"] == {"source": "news"}
+    assert created["link"]["max_clicks"] == 3
+    assert created["link"]["fallback_url"] == "https://example.com/over"
+    assert created["link"]["targets"] == {"ios": "https://apps.apple.com/app/id1"}
+    assert "clicks_used" not in created["link"]
+    assert updated["previous"] == {"tags": ["spring"], "utm": {"source": "news"}}
+    assert updated["link"]["utm"] is None

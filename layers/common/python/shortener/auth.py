@@ -8,6 +8,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from shortener.keys import hash_api_key
 from shortener.models import ApiKeyModel
+from shortener.scopes import ALL_SCOPES
 
 BEARER_SCHEME = "bearer"
 # Keys are "shk_" + 43 characters; anything far longer is not worth hashing.
@@ -18,6 +19,9 @@ MAX_KEY_LENGTH = 256
 class Caller:
     owner: str
     key_id: str
+    scopes: tuple[str, ...] = ALL_SCOPES
+    # The API Gateway API key value that meters the caller in its usage plan (None: no plan).
+    usage_identifier_key: str | None = None
 
 
 def bearer_key(authorization: str | None) -> str | None:
@@ -48,4 +52,9 @@ def identify(authorization: str | None) -> Caller | Refusal:
         return Refusal("unknown")
     if record.revoked_at:
         return Refusal("revoked", record.key_id)
-    return Caller(owner=record.owner, key_id=record.key_id)
+    return Caller(
+        owner=record.owner,
+        key_id=record.key_id,
+        scopes=ALL_SCOPES if record.scopes is None else tuple(record.scopes),
+        usage_identifier_key=record.gateway_key_value,
+    )

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shortener.clock import to_iso
 from shortener.models import LINK_SK
@@ -16,8 +16,20 @@ SOURCE = "shortener.links"
 EVENT_VERSION = "1"
 EventType = Literal["link.created", "link.updated", "link.deleted"]
 EVENT_TYPES: tuple[str, ...] = ("link.created", "link.updated", "link.deleted")
-LINK_FIELDS = ("code", "url", "owner", "created_at", "updated_at", "expires_at", "redirect_type")
-USER_VISIBLE_FIELDS = ("url", "expires_at", "redirect_type")
+# The link's optional features (docs/api.md): absent from an item when unused.
+OPTIONAL_FIELDS = ("tags", "utm", "max_clicks", "fallback_url", "targets")
+LINK_FIELDS = (
+    "code",
+    "url",
+    "owner",
+    "created_at",
+    "updated_at",
+    "expires_at",
+    "redirect_type",
+    *OPTIONAL_FIELDS,
+)
+# What a user sees change. Not `clicks_used`: a click on a usage-limited link is no link change.
+USER_VISIBLE_FIELDS = ("url", "expires_at", "redirect_type", *OPTIONAL_FIELDS)
 
 _TYPE_BY_STREAM_EVENT: dict[str, EventType] = {
     "INSERT": "link.created",
@@ -37,6 +49,17 @@ class LinkSnapshot(BaseModel):
     updated_at: str
     expires_at: str | None = None
     redirect_type: int = 302
+    tags: list[str] = Field(default_factory=list)
+    utm: dict[str, str] | None = None
+    max_clicks: int | None = None
+    fallback_url: str | None = None
+    targets: dict[str, str] | None = None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _no_tags(cls, value: Any) -> Any:
+        # An item without tags has none: the snapshot says so with an empty list, as the API.
+        return [] if value is None else value
 
 
 class LinkEvent(BaseModel):
@@ -81,6 +104,13 @@ def _snapshot(item: dict[str, Any], short_base_url: str) -> LinkSnapshot:
     return LinkSnapshot.model_validate({**fields, "short_url": f"{short_base_url}/{item['code']}"})
 
 
+def _visible(item: dict[str, Any]) -> dict[str, Any]:
+    """The user-visible fields of an item as the snapshot shows them (no tags: `[]`)."""
+    fields = {name: item.get(name) for name in USER_VISIBLE_FIELDS}
+    fields["tags"] = fields["tags"] or []
+    return fields
+
+
 def is_link_record(record: dict[str, Any]) -> bool:
     keys = record.get("dynamodb", {}).get("Keys", {})
     return keys.get("sk", {}).get("S") == LINK_SK
@@ -96,7 +126,8 @@ def event_from_stream_record(record: dict[str, Any], short_base_url: str) -> Lin
     old = item_from_image(change.get("OldImage", {}))
     previous = None
     if event_type == "link.updated":
-        previous = {f: old.get(f) for f in USER_VISIBLE_FIELDS if old.get(f) != new.get(f)}
+        before, after = _visible(old), _visible(new)
+        previous = {f: before[f] for f in USER_VISIBLE_FIELDS if before[f] != after[f]}
         if not previous:
             return None
     if event_type == "link.deleted":

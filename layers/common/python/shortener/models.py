@@ -17,12 +17,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.exceptions import PynamoDBException
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shortener.aws_clients import BoundedCalls
 
 LINK_SK = "link"
+TAG_SK_PREFIX = "tag#"
 EFFECT_SK_PREFIX = "effect#"
 EFFECT_NAMES = ("qr", "stats", "email", "webhooks", "cdn")
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -57,8 +58,53 @@ class LinkModel(Model):
     updated_at = UnicodeAttribute()
     expires_at = UnicodeAttribute(null=True)
     redirect_type = NumberAttribute(default=302)
+    # The optional link features (docs/api.md); absent when unused, so a plain link's item, and
+    # the redirect's read of it, stay as small as before.
+    tags = ListAttribute[str](null=True)  # of plain strings
+    utm = MapAttribute[str, Any](null=True)
+    max_clicks = NumberAttribute(null=True)
+    # Human clicks used up so far: only the redirect writes it (one conditional update).
+    clicks_used = NumberAttribute(null=True)
+    fallback_url = UnicodeAttribute(null=True)
+    targets = MapAttribute[str, Any](null=True)
 
     by_owner = LinksByOwner()
+
+
+class LinksByTag(GlobalSecondaryIndex["LinkTagModel"]):
+    """An owner's links with one tag, newest first; keys only (the links are read by key)."""
+
+    class Meta:
+        index_name = "by_tag"
+        projection = KeysOnlyProjection()
+
+    tag_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class LinkTagModel(Model):
+    """One tag of one link, beside the link's item (`pk` = its code), so the by_tag index can
+    list an owner's links by tag without a scan. It carries no `owner`, so the by_owner index
+    never sees it, and its sort key is not `link`, so no link event streams from it."""
+
+    class Meta(BoundedCalls):
+        table_name = os.environ.get("LINKS_TABLE_NAME", "Links")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    tag_key = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+    by_tag = LinksByTag()
+
+    @staticmethod
+    def sort_key(tag: str) -> str:
+        return f"{TAG_SK_PREFIX}{tag}"
+
+    @staticmethod
+    def index_key(owner: str, tag: str) -> str:
+        # Tags never hold `#`, so the owner's part ends at the last one.
+        return f"{owner}#{tag}"
 
 
 class EffectStatusModel(Model):
@@ -188,7 +234,7 @@ class WebhookDeliveryModel(Model):
 
 
 _MODELS_BY_TABLE: dict[str, tuple[type[Model], ...]] = {
-    "links": (LinkModel, EffectStatusModel, DailyStatsModel),
+    "links": (LinkModel, LinkTagModel, EffectStatusModel, DailyStatsModel),
     "keys": (ApiKeyModel,),
     "webhooks": (WebhookEndpointModel, WebhookDeliveryModel),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -44,6 +45,34 @@ class Problem(Exception):
 
     def to_json(self) -> str:
         return json.dumps(self.body())
+
+
+_VALUE_ERROR_PREFIX = "Value error, "
+
+
+def field_error(error: Mapping[str, Any]) -> dict[str, str]:
+    """One pydantic error as a problem's field error, without echoing the input back.
+
+    `loc` starts with where the value came from (`body`, `query` ...): a body field is a JSON
+    pointer into the body, anything else a named parameter.
+    """
+    location, *path = error.get("loc") or ("body",)
+    detail = str(error.get("msg", "is invalid")).removeprefix(_VALUE_ERROR_PREFIX)
+    if location == "body":
+        pointer = "#" + "".join(f"/{part}" for part in path)
+        return {"pointer": pointer, "detail": detail}
+    return {"parameter": ".".join(str(part) for part in path), "detail": detail}
+
+
+def validation_problem(errors: Iterable[Mapping[str, Any]]) -> Problem:
+    """The 422 of a request that is not valid, one field error per pydantic error."""
+    return Problem(
+        422,
+        "the request is not valid: see errors",
+        slug="validation-error",
+        title="Invalid request",
+        errors=[field_error(error) for error in errors],
+    )
 
 
 def not_found(what: str) -> Problem:

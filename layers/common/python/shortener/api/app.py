@@ -24,12 +24,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from shortener.api import docs, links_routes, qr_routes, stats_routes, webhooks_routes
 from shortener.api.document import finish
 from shortener.api.problem_responses import problem_responses
-from shortener.problems import PROBLEM_CONTENT_TYPE, Problem
+from shortener.problems import PROBLEM_CONTENT_TYPE, Problem, validation_problem
 
 MAX_BODY_BYTES = 64 * 1024
 API_TITLE = "Shortener API"
 API_VERSION = "1.0.0"
-_VALUE_ERROR_PREFIX = "Value error, "
 
 logger = Logger(child=True)
 
@@ -93,16 +92,6 @@ def problem_response(problem: Problem) -> Response[str]:
     )
 
 
-def _field_error(error: dict[str, Any]) -> dict[str, str]:
-    """One pydantic error as a problem's field error, without echoing the input back."""
-    location, *path = error.get("loc") or ("body",)
-    detail = str(error.get("msg", "is invalid")).removeprefix(_VALUE_ERROR_PREFIX)
-    if location == "body":
-        pointer = "#" + "".join(f"/{part}" for part in path)
-        return {"pointer": pointer, "detail": detail}
-    return {"parameter": ".".join(str(part) for part in path), "detail": detail}
-
-
 @app.exception_handler(Problem)
 def _answer_problem(problem: Problem) -> Response[str]:
     return problem_response(problem)
@@ -110,16 +99,7 @@ def _answer_problem(problem: Problem) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)
 def _answer_invalid_request(error: RequestValidationError) -> Response[str]:
-    errors = [_field_error(item) for item in error.errors()]
-    return problem_response(
-        Problem(
-            422,
-            "the request is not valid: see errors",
-            slug="validation-error",
-            title="Invalid request",
-            errors=errors,
-        )
-    )
+    return problem_response(validation_problem(error.errors()))
 
 
 @app.exception_handler(RequestUnsupportedContentType)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -13,15 +13,18 @@ from shortener import settings
 from shortener.api.caller import current_owner
 from shortener.api.own_origins import own_origins
 from shortener.api.problem_responses import documented_responses
-from shortener.links import service
+from shortener.links import bulk, service
 from shortener.links.cursor import MAX_CURSOR_LENGTH
 from shortener.links.schemas import (
+    BulkCreateRequest,
+    BulkCreateResponse,
     CreateLinkRequest,
     Link,
     LinkPage,
     LinkWithEffects,
     UpdateLinkRequest,
 )
+from shortener.links.validation import TAG_PATTERN
 
 router = Router()
 
@@ -31,6 +34,15 @@ CREATED_LINK_LOCATION: OpenAPIResponseHeader = {
     "description": "The new link's absolute URL: `{short base URL}/links/{code}`",
     "schema": {"type": "string", "format": "uri"},
 }
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retrying with the same key returns the first response (24 hours).",
+    ),
+]
 
 
 @router.post(
@@ -52,15 +64,7 @@ CREATED_LINK_LOCATION: OpenAPIResponseHeader = {
 )
 def create_link(
     link: Annotated[CreateLinkRequest, Body()],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Retrying with the same key returns the first response (24 hours).",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[Link]:
     created = service.create_link(
         current_owner(router),
@@ -78,6 +82,31 @@ def create_link(
     )
 
 
+@router.post(
+    "/links/bulk",
+    summary="Create up to 100 short links in one request",
+    description=(
+        "Each item is created exactly as by `POST /links`, on its own: the answer lists every "
+        "item's result in request order, a `201` with its link or a problem with nothing "
+        "written for it. Each created link has its own `link.created` and side effects."
+    ),
+    tags=TAGS,
+    responses=documented_responses(200, "Each item's result, in request order", 400, 401, 413),
+)
+def create_links(
+    request: Annotated[BulkCreateRequest, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> BulkCreateResponse:
+    results: dict[str, Any] = bulk.create_links(
+        current_owner(router),
+        request.items,
+        own_origins=own_origins(router.current_event),
+        idempotency_key=idempotency_key,
+        lambda_context=router.lambda_context,
+    )
+    return BulkCreateResponse.model_validate(results)
+
+
 @router.get(
     "/links",
     summary="List your links, newest first",
@@ -90,8 +119,11 @@ def list_links(
         str | None,
         Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page"),
     ] = None,
+    tag: Annotated[
+        str | None, Query(pattern=TAG_PATTERN, description="Only the links with this tag")
+    ] = None,
 ) -> LinkPage:
-    return service.list_links(current_owner(router), limit, cursor)
+    return service.list_links(current_owner(router), limit, cursor, tag)
 
 
 @router.get(

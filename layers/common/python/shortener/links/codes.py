@@ -15,10 +15,13 @@ _ALIAS = re.compile(ALIAS_PATTERN)
 # documentation, the QR images): a code there would be unreachable. Exactly those, no more: the
 # stack's template test holds the two lists together.
 RESERVED_PATHS = frozenset({"links", "webhooks", "stats", "docs", "openapi.json", "qr"})
+# Codes the management API could never address: `/links/bulk` is its own resource, so a link
+# called `bulk` could redirect but never be read, changed or deleted.
+UNADDRESSABLE_CODES = frozenset({"bulk"})
 
 
 def is_reserved(code: str) -> bool:
-    return code.lower() in RESERVED_PATHS
+    return code.lower() in RESERVED_PATHS or code.lower() in UNADDRESSABLE_CODES
 
 
 def is_valid_alias(alias: str) -> bool:

@@ -10,8 +10,9 @@ from typing import Any
 from shortener.links.store import LinkKey
 from shortener.problems import Problem
 
-# The by_owner index's key plus the table's key: exactly what DynamoDB hands back.
-_KEY_ATTRIBUTES = frozenset({"pk", "sk", "owner", "created_at"})
+# The table's key plus the index's (by_owner: `owner`, by_tag: `tag_key`): exactly what
+# DynamoDB hands back.
+_TABLE_KEY_ATTRIBUTES = frozenset({"pk", "sk", "created_at"})
 MAX_CURSOR_LENGTH = 1024
 
 
@@ -30,8 +31,10 @@ def _is_string_value(value: Any) -> bool:
     )
 
 
-def decode_cursor(cursor: str, owner: str) -> LinkKey:
-    """The start key a cursor stands for; it must be one of this owner's pages."""
+def decode_cursor(cursor: str, owner: str, *, partition: tuple[str, str] | None = None) -> LinkKey:
+    """The start key a cursor stands for; it must be one of this owner's pages (of the index
+    partition `(attribute, value)`, the by_owner index's `("owner", owner)` unless given)."""
+    attribute, value = partition or ("owner", owner)
     invalid = Problem(400, "the cursor is not one this API gave you", slug="invalid-cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -40,9 +43,9 @@ def decode_cursor(cursor: str, owner: str) -> LinkKey:
         raise invalid from None
     if (
         not isinstance(key, dict)
-        or set(key) != _KEY_ATTRIBUTES
-        or not all(_is_string_value(value) for value in key.values())
-        or key["owner"]["S"] != owner
+        or set(key) != _TABLE_KEY_ATTRIBUTES | {attribute}
+        or not all(_is_string_value(item) for item in key.values())
+        or key[attribute]["S"] != value
     ):
         raise invalid
     return key

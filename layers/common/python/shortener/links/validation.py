@@ -14,6 +14,10 @@ from shortener.problems import Problem
 MAX_URL_LENGTH = 2048
 TARGET_SCHEMES = frozenset({"http", "https"})
 REDIRECT_TYPES = (301, 302, 307, 308)
+MAX_TAGS = 10
+TAG_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+MAX_UTM_LENGTH = 100
+MAX_CLICKS = 1_000_000_000
 
 
 def check_target_url(url: str) -> str:
@@ -53,6 +57,14 @@ def check_alias(alias: str) -> str:
     if codes.is_reserved(alias):
         raise ValueError(f"'{alias}' is reserved")
     return alias
+
+
+def check_unique(values: list[str]) -> list[str]:
+    """Tags are a set in a given order: a repeated one is a mistake the caller should hear of."""
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise ValueError(f"must not repeat an item: {', '.join(repeated)}")
+    return values
 
 
 def check_future(moment: datetime) -> datetime:
@@ -95,13 +107,16 @@ def points_at(url: str, origin: str) -> bool:
         return False
 
 
-def ensure_not_self_referencing(url: str, own_origins: Iterable[str]) -> None:
+def ensure_not_self_referencing(
+    url: str, own_origins: Iterable[str], *, pointer: str = "#/url"
+) -> None:
     """A link to the shortener itself would loop (or launder one short link through another)."""
     if any(points_at(url, origin) for origin in own_origins if origin):
+        field = pointer.removeprefix("#/").replace("/", ".")
         raise Problem(
             422,
-            "the url must not point at the shortener itself",
+            f"the {field} must not point at the shortener itself",
             slug="validation-error",
             title="Invalid request",
-            errors=[{"pointer": "#/url", "detail": "must not point at the shortener itself"}],
+            errors=[{"pointer": pointer, "detail": "must not point at the shortener itself"}],
         )
