@@ -184,7 +184,14 @@ def aws() -> Iterator[AwsResources]:
 # ------------------------------------------------------------------------------------ keys
 
 
-def issue_api_key(owner: str, *, email: str | None = None, revoked: bool = False) -> str:
+def issue_api_key(
+    owner: str,
+    *,
+    email: str | None = None,
+    revoked: bool = False,
+    scopes: list[str] | None = None,
+    gateway_key_value: str | None = None,
+) -> str:
     """Store a key as operators do (its hash only) and return the key itself."""
     key = new_api_key()
     key_hash = hash_api_key(key)
@@ -195,6 +202,8 @@ def issue_api_key(owner: str, *, email: str | None = None, revoked: bool = False
         email=email,
         created_at=now_iso(),
         revoked_at=now_iso() if revoked else None,
+        scopes=scopes,
+        gateway_key_value=gateway_key_value,
     ).save()
     return key
 

@@ -177,6 +177,14 @@ class ApiKeyModel(Model):
     email = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     revoked_at = UnicodeAttribute(null=True)
+    # The usage plan (cdk.json `plans`) and scopes (shortener.scopes) of the key; keys made
+    # before plans have neither: all scopes, and no plan until `ops keys set-plan`.
+    plan = UnicodeAttribute(null=True)
+    scopes = ListAttribute[str](null=True)  # of plain strings
+    # The API Gateway API key that meters this key in its usage plan: its id (for ops) and its
+    # value, which the authorizer returns as usageIdentifierKey. Callers never see either.
+    gateway_key_id = UnicodeAttribute(null=True)
+    gateway_key_value = UnicodeAttribute(null=True)
 
     by_key_id = KeysByKeyId()
     by_owner = KeysByOwner()
