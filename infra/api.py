@@ -111,6 +111,7 @@ class ShortenerApi(Construct):
                 "KEYS_TABLE_NAME": tables.keys.table_name,
                 "WEBHOOKS_TABLE_NAME": tables.webhooks.table_name,
                 "IDEMPOTENCY_TABLE_NAME": tables.idempotency.table_name,
+                "CLICKS_TABLE_NAME": tables.clicks.table_name,
                 "SHORT_BASE_URL_PARAMETER": short_base_url.parameter_name,
                 "OWN_ORIGINS_PARAMETER": short_base_url.own_origins_parameter_name,
                 "ALLOW_LOOPBACK_WEBHOOKS": config.allow_loopback_webhooks,
@@ -120,6 +121,8 @@ class ShortenerApi(Construct):
         self.api_function.grant_read_data(tables.keys)
         self.api_function.grant_read_write_data(tables.webhooks)
         self.api_function.grant_read_write_data(tables.idempotency)
+        # GET /links/{code}/clicks and GET /stats read the click counters.
+        self.api_function.grant_read_data(tables.clicks)
         short_base_url.grant_read(self.api_function)
         short_base_url.grant_read_own_origins(self.api_function)
 

@@ -32,6 +32,7 @@ LINKS_TABLE = "Links"
 KEYS_TABLE = "ApiKeys"
 WEBHOOKS_TABLE = "Webhooks"
 IDEMPOTENCY_TABLE = "Idempotency"
+CLICKS_TABLE = "Clicks"
 QR_BUCKET = "shortener-qr-codes-test"
 SHORT_BASE_URL_PARAMETER = "/shortener/test/short-base-url"
 
@@ -48,6 +49,7 @@ TEST_ENVIRONMENT = {
     "KEYS_TABLE_NAME": KEYS_TABLE,
     "WEBHOOKS_TABLE_NAME": WEBHOOKS_TABLE,
     "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+    "CLICKS_TABLE_NAME": CLICKS_TABLE,
     "QR_BUCKET_NAME": QR_BUCKET,
     "SHORT_BASE_URL_PARAMETER": SHORT_BASE_URL_PARAMETER,
     "EMAIL_SENDER": "no-reply@example.com",
@@ -125,8 +127,13 @@ def create_tables(dynamodb: Any) -> None:
     dynamodb.create_table(
         TableName=WEBHOOKS_TABLE,
         KeySchema=_key_schema("pk", "sk"),
-        AttributeDefinitions=_string_attributes("pk", "sk"),
+        AttributeDefinitions=_string_attributes("pk", "sk", "created_at"),
+        GlobalSecondaryIndexes=[_index("by_time", "pk", "created_at")],
         **on_demand,
+    )
+    dynamodb.update_time_to_live(
+        TableName=WEBHOOKS_TABLE,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
     )
     dynamodb.create_table(
         TableName=IDEMPOTENCY_TABLE,
@@ -137,6 +144,12 @@ def create_tables(dynamodb: Any) -> None:
     dynamodb.update_time_to_live(
         TableName=IDEMPOTENCY_TABLE,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+    dynamodb.create_table(
+        TableName=CLICKS_TABLE,
+        KeySchema=_key_schema("pk", "sk"),
+        AttributeDefinitions=_string_attributes("pk", "sk"),
+        **on_demand,
     )
 
 
@@ -245,9 +258,15 @@ def lambda_context() -> LambdaContext:
 API_RESOURCES = (
     "/links/bulk",
     "/links/{code}/qr",
+    "/links/{code}/clicks",
     "/links/{code}",
     "/links",
+    "/webhooks/{id}/deliveries/{delivery_id}/resend",
+    "/webhooks/{id}/deliveries/{delivery_id}",
     "/webhooks/{id}/deliveries",
+    "/webhooks/{id}/rotate-secret",
+    "/webhooks/{id}/recover",
+    "/webhooks/{id}/test",
     "/webhooks/{id}",
     "/webhooks",
     "/stats",

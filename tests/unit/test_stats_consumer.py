@@ -32,9 +32,9 @@ def test_a_links_life_is_counted_in_the_utc_day_of_each_change(stats_consumer, a
 
     assert failed_message_ids(response) == []
     assert days(api) == [
-        {"date": "2026-11-27", "created": 0, "updated": 0, "deleted": 1},
-        {"date": "2026-11-26", "created": 0, "updated": 1, "deleted": 0},
-        {"date": "2026-11-25", "created": 1, "updated": 0, "deleted": 0},
+        {"date": "2026-11-27", "created": 0, "updated": 0, "deleted": 1, "clicks": 0},
+        {"date": "2026-11-26", "created": 0, "updated": 1, "deleted": 0, "clicks": 0},
+        {"date": "2026-11-25", "created": 1, "updated": 0, "deleted": 0, "clicks": 0},
     ]
     status = effects.current("day1234", "stats")
     assert status is not None
@@ -47,7 +47,9 @@ def test_each_event_counts_once_however_often_it_arrives(stats_consumer, api, la
     for batch in (sqs_event(one), sqs_event(one, two), sqs_event(two, one, two)):
         assert failed_message_ids(stats_consumer(batch, lambda_context)) == []
 
-    assert days(api) == [{"date": "2026-11-26", "created": 2, "updated": 0, "deleted": 0}]
+    assert days(api) == [
+        {"date": "2026-11-26", "created": 2, "updated": 0, "deleted": 0, "clicks": 0}
+    ]
 
 
 def test_a_deletion_counted_before_its_creation_counts_both(stats_consumer, api, lambda_context):
@@ -56,7 +58,9 @@ def test_a_deletion_counted_before_its_creation_counts_both(stats_consumer, api,
     assert failed_message_ids(stats_consumer(sqs_event(deleted(first)), lambda_context)) == []
     assert failed_message_ids(stats_consumer(sqs_event(first), lambda_context)) == []
 
-    assert days(api) == [{"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 1}]
+    assert days(api) == [
+        {"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 1, "clicks": 0}
+    ]
 
 
 def test_owners_are_counted_apart(stats_consumer, api, lambda_context):
@@ -64,8 +68,12 @@ def test_owners_are_counted_apart(stats_consumer, api, lambda_context):
 
     assert failed_message_ids(stats_consumer(events, lambda_context)) == []
 
-    assert days(api, "alice") == [{"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 0}]
-    assert days(api, "bob") == [{"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 0}]
+    assert days(api, "alice") == [
+        {"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 0, "clicks": 0}
+    ]
+    assert days(api, "bob") == [
+        {"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 0, "clicks": 0}
+    ]
     assert days(api, "carol") == []
 
 
@@ -74,4 +82,6 @@ def test_a_malformed_message_fails_alone(stats_consumer, api, lambda_context):
     poison = [batch["Records"][0]["messageId"], batch["Records"][2]["messageId"]]
 
     assert failed_message_ids(stats_consumer(batch, lambda_context)) == poison
-    assert days(api) == [{"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 0}]
+    assert days(api) == [
+        {"date": "2026-11-26", "created": 1, "updated": 0, "deleted": 0, "clicks": 0}
+    ]

@@ -36,9 +36,9 @@ def test_the_callers_days_newest_first(api, counted):
     assert answer.status == 200
     assert answer.json() == {
         "days": [
-            {"date": "2026-11-26", "created": 3, "updated": 0, "deleted": 1},
-            {"date": "2026-11-25", "created": 2, "updated": 0, "deleted": 1},
-            {"date": "2026-11-24", "created": 1, "updated": 0, "deleted": 1},
+            {"date": "2026-11-26", "created": 3, "updated": 0, "deleted": 1, "clicks": 0},
+            {"date": "2026-11-25", "created": 2, "updated": 0, "deleted": 1, "clicks": 0},
+            {"date": "2026-11-24", "created": 1, "updated": 0, "deleted": 1, "clicks": 0},
         ]
     }
 
@@ -61,7 +61,7 @@ def test_another_owner_sees_only_their_own(api, counted):
     answer = api("GET", "/stats", owner="bob")
 
     assert answer.json() == {
-        "days": [{"date": "2026-11-25", "created": 0, "updated": 7, "deleted": 0}]
+        "days": [{"date": "2026-11-25", "created": 0, "updated": 7, "deleted": 0, "clicks": 0}]
     }
 
 

@@ -21,7 +21,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from shortener.api import docs, links_routes, qr_routes, stats_routes, webhooks_routes
+from shortener.api import (
+    clicks_routes,
+    docs,
+    links_routes,
+    qr_routes,
+    stats_routes,
+    webhooks_routes,
+)
 from shortener.api.document import finish
 from shortener.api.problem_responses import problem_responses
 from shortener.problems import PROBLEM_CONTENT_TYPE, Problem, validation_problem
@@ -77,6 +84,7 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=pars
 for routes in (
     links_routes.router,
     qr_routes.router,
+    clicks_routes.router,
     stats_routes.router,
     webhooks_routes.router,
 ):

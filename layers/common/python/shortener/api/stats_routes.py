@@ -1,4 +1,5 @@
-"""GET /stats: the caller's daily counters, as the stats consumer counted them, newest first."""
+"""GET /stats: the caller's daily counters, newest first: link changes as the stats consumer
+counted them, and human clicks as the clicks function counted them (in the Clicks table)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pynamodb.expressions.condition import Condition
 
 from shortener.api.caller import current_owner
 from shortener.api.problem_responses import documented_responses
+from shortener.clicks.queries import owner_day_clicks
 from shortener.models import DailyStatsModel
 from shortener.problems import Problem
 
@@ -36,6 +38,7 @@ class DayCounts(BaseModel):
     created: int
     updated: int
     deleted: int
+    clicks: int = Field(description="Clicks by people on the owner's links (bots excluded)")
 
 
 class Stats(BaseModel):
@@ -58,22 +61,29 @@ def daily_counts(owner: str, first: date | None, last: date | None) -> list[DayC
     counters = DailyStatsModel.query(
         DailyStatsModel.partition_key(owner), condition, scan_index_forward=False
     )
-    return [
-        DayCounts(
-            date=counter.sk.removeprefix(DailyStatsModel.sort_key("")),
+    days: dict[str, DayCounts] = {}
+    for counter in counters:
+        day = counter.sk.removeprefix(DailyStatsModel.sort_key(""))
+        days[day] = DayCounts(
+            date=day,
             # A counter item holds only the columns that were ever added to.
             created=int(counter.created or 0),
             updated=int(counter.updated or 0),
             deleted=int(counter.deleted or 0),
+            clicks=0,
         )
-        for counter in counters
-    ]
+    for day, clicks in owner_day_clicks(owner, first, last).items():
+        counts = days.setdefault(
+            day, DayCounts(date=day, created=0, updated=0, deleted=0, clicks=0)
+        )
+        counts.clicks = clicks
+    return [days[day] for day in sorted(days, reverse=True)]
 
 
 @router.get(
     "/stats",
-    summary="The caller's daily counts of created, updated and deleted links",
-    description="Newest day first; a day without any change has no entry. Days are UTC.",
+    summary="The caller's daily counts of created, updated and deleted links, and of clicks",
+    description="Newest day first; a day without any change or click has no entry. Days are UTC.",
     tags=["stats"],
     responses=documented_responses(200, "The caller's counters", 401),
 )
