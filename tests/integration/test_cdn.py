@@ -80,7 +80,7 @@ def test_after_a_patch_the_cdn_redirects_to_the_new_target_once_the_cdn_effect_i
     assert effect["state"] == "done"
 
 
-def test_the_qr_image_is_a_stable_cdn_url_that_decodes_to_the_short_url(
+def test_the_qr_image_is_a_stable_cdn_url_that_decodes_to_the_scan_url(
     owner: Owner, cdn_url: str, tmp_path: Path
 ) -> None:
     link = owner.api.create_link(TARGET)
@@ -105,7 +105,7 @@ def test_the_qr_image_is_a_stable_cdn_url_that_decodes_to_the_short_url(
         text=True,
         check=True,
     )
-    assert decoded.stdout.strip() == link["short_url"]
+    assert decoded.stdout.strip() == f"{link['short_url']}?qr=1"
     svg = follow_once(images["svg_url"])
     assert svg.headers["Content-Type"] == "image/svg+xml"
 

@@ -124,7 +124,7 @@ def test_the_owners_email_arrives_with_the_short_url(story: Story, aws_endpoint:
     assert story.short_url in email_text(mails[0])
 
 
-def test_the_qr_endpoint_goes_from_202_to_200_and_the_png_decodes_to_the_short_url(
+def test_the_qr_endpoint_goes_from_202_to_200_and_the_png_decodes_to_the_scan_url(
     story: Story, tmp_path: Path
 ) -> None:
     pending = story.first_qr
@@ -150,7 +150,7 @@ def test_the_qr_endpoint_goes_from_202_to_200_and_the_png_decodes_to_the_short_u
     decoded = subprocess.run(
         ["zbarimg", "--raw", "-q", str(image)], capture_output=True, text=True, check=True
     )
-    assert decoded.stdout.strip() == story.short_url
+    assert decoded.stdout.strip() == f"{story.short_url}?qr=1"
 
 
 def test_stats_count_the_link_once(story: Story, stack: Stack) -> None:

@@ -1,5 +1,9 @@
 """QR codes of a link's short URL, as PNG and SVG objects in the QR bucket.
 
+A QR code encodes `{short_url}?qr=1`: the redirect ignores the query (it never reaches the
+target) and the CDN's cache key leaves it out, but the CDN's log keeps it, so click analytics
+count a scan as a `qr_scan` (docs/analytics.md).
+
 The effect is a state of the link, not a reaction to each event: while the link exists, both
 objects exist; once it is deleted, neither does. So the consumer runs `ordered` (see
 `shortener.consumers.runner`): an event whose change the status already reflects, or that is
@@ -38,6 +42,12 @@ from shortener.qr_status import EFFECT, png_key, stored_objects, svg_key
 PNG_CONTENT_TYPE = "image/png"
 SVG_CONTENT_TYPE = "image/svg+xml"
 CACHE_CONTROL = "public, max-age=86400, s-maxage=31536000"
+QR_SCAN_QUERY = "qr=1"
+
+
+def scan_url(short_url: str) -> str:
+    """What a QR code of `short_url` encodes: the short URL marked as a scan."""
+    return f"{short_url}?{QR_SCAN_QUERY}"
 
 
 def render_png(text: str) -> bytes:
@@ -52,9 +62,10 @@ def render_svg(text: str) -> bytes:
 
 
 def _write_objects(code: str, short_url: str) -> dict[str, str]:
+    text = scan_url(short_url)
     for key, body, content_type in (
-        (png_key(code), render_png(short_url), PNG_CONTENT_TYPE),
-        (svg_key(code), render_svg(short_url), SVG_CONTENT_TYPE),
+        (png_key(code), render_png(text), PNG_CONTENT_TYPE),
+        (svg_key(code), render_svg(text), SVG_CONTENT_TYPE),
     ):
         client("s3").put_object(
             Bucket=settings.qr_bucket_name(),
