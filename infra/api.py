@@ -136,6 +136,8 @@ class ShortenerApi(Construct):
             },
         )
         self.redirect_function.grant_get_item(tables.links)
+        # Usage-limited links: each human click is counted with one conditional update.
+        self.redirect_function.grant_update_item(tables.links)
 
         self.access_logs = config.log_group(self, "AccessLogs")
         self.rest_api = apigw.RestApi(

@@ -24,6 +24,8 @@ UNCACHED_PATHS = (
 )
 # The QR images, `/qr/{code}.png|svg`: the object keys of the QR bucket.
 QR_PATH = "/qr/*"
+# CloudFront's headers for a viewer's phone platform, which the redirect picks targets by.
+DEVICE_HEADERS = ("CloudFront-Is-IOS-Viewer", "CloudFront-Is-Android-Viewer")
 
 
 class Cdn(Construct):
@@ -41,18 +43,33 @@ class Cdn(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         ttl = Duration.seconds(config.redirect_cache_ttl_seconds)
-        # A redirect depends on its path alone: no header, cookie or query string in the key,
-        # so every viewer shares one cached answer per code (the cdn consumer invalidates it).
+        # A redirect depends on its path, and for a link with device targets on the visitor's
+        # platform: CloudFront's device headers are the key's only headers, so iOS, Android
+        # and everyone else each share one cached answer per code (the cdn consumer
+        # invalidates it), and no cookie or query string splits it further. MinTTL 0: a
+        # usage-limited link's `private, no-store` is honoured, so every click reaches its count.
+        # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/adding-cloudfront-headers.html
+        # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html
         redirect_cache = cloudfront.CachePolicy(
             self,
             "RedirectCachePolicy",
-            comment="Shortener redirects: keyed on the path only",
+            comment="Shortener redirects: keyed on the path and the viewer's phone platform",
             default_ttl=ttl,
             max_ttl=ttl,
             min_ttl=Duration.seconds(0),
-            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list(*DEVICE_HEADERS),
             cookie_behavior=cloudfront.CacheCookieBehavior.none(),
             query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+        )
+        # The visitor's own User-Agent reaches the redirect (not in the key): a usage-limited
+        # link tells bots from people by it.
+        redirect_origin_request = cloudfront.OriginRequestPolicy(
+            self,
+            "RedirectOriginRequestPolicy",
+            comment="Shortener redirects: the viewer's User-Agent, for the bot rules",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list("User-Agent"),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.none(),
         )
         # The stage is known: a literal path instead of one cut out of the API's URL.
         origin = origins.RestApiOrigin(rest_api, origin_path=f"/{config.stage}")
@@ -84,6 +101,7 @@ class Cdn(Construct):
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
                 cache_policy=redirect_cache,
+                origin_request_policy=redirect_origin_request,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
             ),
             additional_behaviors={**dict.fromkeys(UNCACHED_PATHS, management), QR_PATH: qr},

@@ -131,6 +131,12 @@ class ShortenerFunction(Construct):
             iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[table.table_arn])
         )
 
+    def grant_update_item(self, table: dynamodb.Table) -> None:
+        """Updates of single items by primary key: no reads, no puts, no deletes, no indexes."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[table.table_arn])
+        )
+
     def _acknowledge_index_access(self, table: dynamodb.Table) -> None:
         # CDK's table grants add `<table>/index/*`: the table's own GSIs, nothing wider.
         resource = table.node.default_child

@@ -41,21 +41,38 @@ def _redirect_cache_policy(synth: StackTemplate) -> dict:
 
 
 @pytest.mark.parametrize(("synth_name", "ttl"), [("dev", 60), ("prod", 300)])
-def test_redirects_are_cached_for_the_stage_ttl_keyed_on_the_path_only(
+def test_redirects_are_cached_for_the_stage_ttl_keyed_on_the_path_and_the_phone_platform(
     request: pytest.FixtureRequest, synth_name: str, ttl: int
 ) -> None:
     synth: StackTemplate = request.getfixturevalue(synth_name)
     default = _config(synth)["DefaultCacheBehavior"]
     assert default["AllowedMethods"] == ["GET", "HEAD"]
     assert default["CachedMethods"] == ["GET", "HEAD"]
-    assert "OriginRequestPolicyId" not in default
     policy = _redirect_cache_policy(synth)
     assert policy["DefaultTTL"] == ttl
     assert policy["MaxTTL"] == ttl
+    # MinTTL 0: a usage-limited link's `private, no-store` keeps it out of the cache.
+    assert policy["MinTTL"] == 0
     key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
-    assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+    # Device targets: iOS, Android and the rest never share a cached answer.
+    assert key["HeadersConfig"] == {
+        "HeaderBehavior": "whitelist",
+        "Headers": ["CloudFront-Is-IOS-Viewer", "CloudFront-Is-Android-Viewer"],
+    }
     assert key["CookiesConfig"] == {"CookieBehavior": "none"}
     assert key["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+
+
+def test_the_redirect_gets_the_viewers_user_agent_outside_the_cache_key(
+    dev: StackTemplate,
+) -> None:
+    default = _config(dev)["DefaultCacheBehavior"]
+    ((logical_id, policy),) = dev.of_type("AWS::CloudFront::OriginRequestPolicy").items()
+    assert default["OriginRequestPolicyId"] == {"Ref": logical_id}
+    config = policy["Properties"]["OriginRequestPolicyConfig"]
+    assert config["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["User-Agent"]}
+    assert config["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert config["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
 
 
 def test_management_routes_are_never_cached_and_get_every_method_and_header(

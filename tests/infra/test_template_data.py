@@ -31,7 +31,9 @@ def test_links_table_streams_both_images_for_the_pipe(dev: StackTemplate) -> Non
 
 def test_owner_indexes_list_items_newest_first(dev: StackTemplate) -> None:
     by_owner = {"keys": {"HASH": "owner", "RANGE": "created_at"}, "projection": "ALL"}
-    assert _indexes(dev.props("LinksTable")) == {"by_owner": by_owner}
+    # by_tag: one item per (link, tag), keyed "{owner}#{tag}"; the links are then read by key.
+    by_tag = {"keys": {"HASH": "tag_key", "RANGE": "created_at"}, "projection": "KEYS_ONLY"}
+    assert _indexes(dev.props("LinksTable")) == {"by_owner": by_owner, "by_tag": by_tag}
     assert _indexes(dev.props("KeysTable")) == {
         "by_owner": by_owner,
         "by_key_id": {"keys": {"HASH": "key_id"}, "projection": "ALL"},

@@ -35,8 +35,9 @@ FUNCTIONS = (
 )
 
 
-def test_redirect_can_only_get_a_link(dev: StackTemplate) -> None:
-    assert dev.actions_on("redirect", "LinksTable") == {"dynamodb:GetItem"}
+def test_redirect_can_only_get_a_link_and_update_its_click_count(dev: StackTemplate) -> None:
+    # UpdateItem: the one conditional update of a usage-limited link's count; no put, no delete.
+    assert dev.actions_on("redirect", "LinksTable") == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     for table in ("KeysTable", "WebhooksTable", "IdempotencyTable"):
         assert dev.actions_on("redirect", table) == set()
 
