@@ -164,6 +164,10 @@ class StageConfig:
     # Where the API answers when that is not its execute-api domain (the local cloud's port):
     # one of the names no link may point at.
     api_origin: str = ""
+    # Click analytics: how long counters live, and how the clicks consumer reads the stream.
+    click_retention_days: int = 400
+    click_batch_size: int = 100
+    click_batching_window_seconds: int = 1
 
     @classmethod
     def from_node(cls, node: Node) -> StageConfig:
@@ -202,6 +206,9 @@ class StageConfig:
             log_retention_days=int(settings["log_retention_days"]),
             webhook_retry_delays_seconds=_as_delays(context(delays_key)),
             api_origin=str(context("api_origin", "")).rstrip("/"),
+            click_retention_days=int(context("click_retention_days", 400)),
+            click_batch_size=int(context("click_batch_size", 100)),
+            click_batching_window_seconds=int(context("click_batching_window_seconds", 1)),
         )
 
     def __post_init__(self) -> None:

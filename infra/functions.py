@@ -46,6 +46,8 @@ SIZES: Mapping[str, FunctionSize] = {
     "webhook_dispatch": FunctionSize(256, Duration.seconds(30)),
     "webhook_deliver": FunctionSize(256, Duration.seconds(30)),
     "cdn": FunctionSize(256, Duration.seconds(30)),
+    # A batch of up to 100 log records, aggregated in memory, then a few counter writes.
+    "clicks": FunctionSize(256, Duration.seconds(60)),
 }
 
 

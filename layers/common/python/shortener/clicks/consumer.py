@@ -86,8 +86,8 @@ def _stream_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     return dict(response)
 
 
-def _replay_message(message: SQSRecord) -> None:
-    failure = read_message(message, replay.KinesisOnFailureRecord.model_validate_json)
+def _replay_message(record: SQSRecord) -> None:
+    failure = read_message(record, replay.KinesisOnFailureRecord.model_validate_json)
     batch = failure.batch
     logger.info(
         "replaying a failed batch",
