@@ -13,6 +13,8 @@ origin, and label the answer as CloudFront does.
   `Via`, `X-Amz-Cf-Pop` and `X-Amz-Cf-Id`; a cached one carries `Age`. CloudFront adds
   `X-Amz-Cf-Id` and `Via` to the origin request too, and `X-Forwarded-For`.
   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html
+- The device-type headers the behaviour's policies name are set from the User-Agent before
+  the cache key is made (`viewer_headers.py`).
 - An unreachable origin is CloudFront's 502 (504 on a timeout) HTML page.
   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/troubleshooting-response-errors.html
 """
@@ -31,6 +33,7 @@ from localcloud.cloudfront.expiration import ttl_seconds
 from localcloud.cloudfront.messages import Request, Response
 from localcloud.cloudfront.origins import Origins, OriginUnreachable
 from localcloud.cloudfront.policies import Selection
+from localcloud.cloudfront.viewer_headers import with_viewer_headers
 from localcloud.logs import LogSink
 
 POP = "LCL1-C1"
@@ -126,6 +129,8 @@ class Edge:
     def _serve(
         self, behavior: Behavior, request: Request, request_id: str
     ) -> tuple[Response, str, int | None]:
+        # CloudFront's own viewer headers first: they may be part of the cache key.
+        request = with_viewer_headers(request, behavior)
         policy = behavior.cache_policy
         cached_methods = behavior.cached_methods | {"GET", "HEAD"}
         cacheable = request.method in cached_methods and policy.max_ttl > 0
