@@ -40,7 +40,9 @@ class Cdn(Construct):
         rest_api: apigw.RestApi,
         qr_images: s3.IBucket,
         access_logs: s3.IBucket,
+        click_log: cloudfront.IRealtimeLogConfig | None = None,
     ) -> None:
+        """`click_log`: the real-time log config every redirect is logged to (infra/clicks.py)."""
         super().__init__(scope, construct_id)
         ttl = Duration.seconds(config.redirect_cache_ttl_seconds)
         # A redirect depends on its path, and for a link with device targets on the visitor's
@@ -103,6 +105,8 @@ class Cdn(Construct):
                 cache_policy=redirect_cache,
                 origin_request_policy=redirect_origin_request,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                # Every redirect is logged as it is answered, cache hits included: the clicks.
+                realtime_log_config=click_log,
             ),
             additional_behaviors={**dict.fromkeys(UNCACHED_PATHS, management), QR_PATH: qr},
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,

@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
 from infra.api import ShortenerApi
+from infra.clicks import ClickPipeline
 from infra.config import StageConfig
 from infra.consumers import SideEffects
 from infra.logical_ids import pin_logical_id
@@ -28,9 +29,11 @@ class PipelineDashboard(Construct):
         api: ShortenerApi,
         pipeline: EventPipeline,
         side_effects: SideEffects,
+        clicks: ClickPipeline,
         alarms: Sequence[cw.IAlarm],
     ) -> None:
         super().__init__(scope, construct_id)
+        self._clicks = clicks
         self._config = config
         self._pipeline = pipeline
         self._side_effects = side_effects
@@ -162,6 +165,7 @@ class PipelineDashboard(Construct):
                 [
                     dead_letter_depth(self._pipeline.dead_letter_queue, "Pipe"),
                     *[dead_letter_depth(c.queues.dead_letter_queue, c.name) for c in consumers],
+                    dead_letter_depth(self._clicks.dead_letter_queue, "Clicks"),
                 ],
             ),
             cw.AlarmStatusWidget(
@@ -170,6 +174,31 @@ class PipelineDashboard(Construct):
                 width=12,
                 height=6,
                 sort_by=cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+            ),
+        )
+        self._click_widgets()
+
+    def _click_widgets(self) -> None:
+        """Clicks travel apart from link events: CloudFront's log -> stream -> clicks consumer."""
+        clicks = self._clicks
+        function = clicks.function.function
+        self.dashboard.add_widgets(
+            _graph(
+                "7. Clicks: log records in, consumer invocations",
+                [clicks.stream.metric_incoming_records(period=PERIOD, label="records in")],
+                right=[function.metric_invocations(period=PERIOD, label="clicks invocations")],
+            ),
+            _graph(
+                "7. Clicks: consumer lag (iterator age, ms) and errors",
+                [
+                    function.metric(
+                        "IteratorAge",
+                        period=PERIOD,
+                        statistic=cw.Stats.MAXIMUM,
+                        label="iterator age max",
+                    )
+                ],
+                right=[function.metric_errors(period=PERIOD, label="clicks errors")],
             ),
         )
 

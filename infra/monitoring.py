@@ -15,6 +15,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.api import ShortenerApi
+from infra.clicks import ClickPipeline
 from infra.config import StageConfig
 from infra.consumers import QueueConsumer, SideEffects
 from infra.dashboard import PipelineDashboard
@@ -25,6 +26,8 @@ from infra.pipeline import EventPipeline
 # A side-effect message waiting longer than this means its consumer is stuck or failing.
 QUEUE_AGE_LIMIT = Duration.minutes(15)
 API_LATENCY_P99_LIMIT_MS = 1000
+# Clicks are counted within seconds; minutes behind means the consumer is failing or throttled.
+CLICKS_ITERATOR_AGE_LIMIT = Duration.minutes(5)
 
 
 class Monitoring(Construct):
@@ -37,6 +40,7 @@ class Monitoring(Construct):
         api: ShortenerApi,
         pipeline: EventPipeline,
         side_effects: SideEffects,
+        clicks: ClickPipeline,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -50,6 +54,7 @@ class Monitoring(Construct):
         self._pipe_alarms()
         for consumer in side_effects.all:
             self._consumer_alarms(consumer)
+        self._click_alarms(clicks)
 
         self.dashboard = PipelineDashboard(
             self,
@@ -58,6 +63,7 @@ class Monitoring(Construct):
             api=api,
             pipeline=pipeline,
             side_effects=side_effects,
+            clicks=clicks,
             alarms=self.alarms,
         ).dashboard
 
@@ -217,6 +223,34 @@ class Monitoring(Construct):
                 description=f"The bus could not deliver events to {queues.queue.node.id} after "
                 "retrying: those events are lost to this consumer (replay them from the archive).",
             )
+
+    def _click_alarms(self, clicks: ClickPipeline) -> None:
+        function = clicks.function.function
+        self._alarm(
+            "ClicksIteratorAge",
+            function.metric("IteratorAge", period=PERIOD, statistic=cw.Stats.MAXIMUM),
+            threshold=CLICKS_ITERATOR_AGE_LIMIT.to_milliseconds(),
+            evaluation_periods=3,
+            description="The clicks consumer is more than "
+            f"{CLICKS_ITERATOR_AGE_LIMIT.to_minutes()} minutes behind the stream for 15 "
+            "minutes: counts are stale, and batches older than the mapping's maximum record age "
+            "go to the clicks DLQ. See the clicks logs.",
+        )
+        self._alarm(
+            "ClicksDlqDepth",
+            dead_letter_depth(clicks.dead_letter_queue),
+            threshold=0,
+            description="Descriptions of click batches the consumer gave up on (retries or record "
+            "age exhausted): those clicks are not counted yet. `ops dlq redrive clicks-dlq` "
+            "counts them from the stream (each once).",
+        )
+        self._alarm(
+            "ClicksErrors",
+            function.metric_errors(period=PERIOD, statistic=cw.Stats.SUM),
+            threshold=0,
+            description="The clicks function failed whole invocations (crash or timeout): the "
+            "mapping splits and retries those batches.",
+        )
 
     def _queue_age_limit(self, consumer: QueueConsumer) -> Duration:
         if consumer is self._side_effects.delivery:

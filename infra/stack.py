@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.api import ShortenerApi
 from infra.cdn import Cdn
+from infra.clicks import ClickPipeline
 from infra.config import StageConfig, load_cdk_context
 from infra.consumers import SideEffects
 from infra.data import Buckets, Tables
@@ -45,6 +46,9 @@ class ShortenerStack(Stack):
             tables=self.tables,
             short_base_url=self.short_base_url,
         )
+        self.clicks = ClickPipeline(
+            self, "Clicks", config=config, functions=functions, tables=self.tables
+        )
         self.cdn = Cdn(
             self,
             "Cdn",
@@ -52,6 +56,7 @@ class ShortenerStack(Stack):
             rest_api=self.api.rest_api,
             qr_images=self.buckets.qr,
             access_logs=self.buckets.access_logs,
+            click_log=self.clicks.log_config,
         )
         distribution = self.cdn.distribution
         short_base_url = config.short_base_url or f"https://{distribution.distribution_domain_name}"
@@ -84,6 +89,7 @@ class ShortenerStack(Stack):
             api=self.api,
             pipeline=self.pipeline,
             side_effects=self.side_effects,
+            clicks=self.clicks,
         )
 
         outputs = {
@@ -96,6 +102,7 @@ class ShortenerStack(Stack):
             "WebhooksTableName": self.tables.webhooks.table_name,
             "IdempotencyTableName": self.tables.idempotency.table_name,
             "ClicksTableName": self.tables.clicks.table_name,
+            "ClicksStreamName": self.clicks.stream.stream_name,
             "EventBusName": self.pipeline.bus.event_bus_name,
             "EventArchiveName": self.pipeline.archive.archive_name,
             "QrBucketName": self.buckets.qr.bucket_name,

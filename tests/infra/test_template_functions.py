@@ -40,8 +40,15 @@ ENVIRONMENT = {
         "ALLOW_LOOPBACK_WEBHOOKS",
     },
     "cdn": {"LINKS_TABLE_NAME", "DISTRIBUTION_ID"},
+    "clicks": {
+        "CLICK_LOG_FIELDS",
+        "CLICKS_TABLE_NAME",
+        "LINKS_TABLE_NAME",
+        "VISITOR_SECRET_ARN",
+        "CLICK_RETENTION_DAYS",
+    },
 }
-TIMEOUTS = {"authorizer": 5, "redirect": 5, "api": 10, "enrich": 10}
+TIMEOUTS = {"authorizer": 5, "redirect": 5, "api": 10, "enrich": 10, "clicks": 60}
 CONSUMER_TIMEOUT = 30
 # A Python process with boto3, Powertools and pydantic peaks near 150 MB; 0.7 x MemorySize
 # must stay above that.

@@ -22,6 +22,9 @@ ALARM_NAMES = {
     "PipeThrottles",
     "Api5xx",
     "ApiLatencyP99",
+    "ClicksIteratorAge",
+    "ClicksDlqDepth",
+    "ClicksErrors",
 }
 
 
@@ -157,7 +160,9 @@ def test_dashboard_follows_a_change_from_api_to_dead_letter_queues(dev: StackTem
         '"Ref\\": \\"LinkEventsPipe',
         "AWS/Events",
         *(f"{q}Queue" for q in QUEUE_NAMES),
-        *(f"{q}DeadLetterQueue" for q in [*QUEUE_NAMES, "Pipe"]),
+        *(f"{q}DeadLetterQueue" for q in [*QUEUE_NAMES, "Pipe", "Clicks"]),
+        "ClicksStream",
+        "ClicksFunction",
         *(
             f"{q}Function"
             for q in ["Qr", "Stats", "Email", "WebhookDispatch", "WebhookDeliver", "Cdn"]

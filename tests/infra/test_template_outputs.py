@@ -16,6 +16,7 @@ OUTPUTS = {
     "WebhooksTableName",
     "IdempotencyTableName",
     "ClicksTableName",
+    "ClicksStreamName",
     "EventBusName",
     "EventArchiveName",
     "QrBucketName",
