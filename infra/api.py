@@ -1,15 +1,17 @@
-"""The REST API: the authorizer, the management API and the redirect (the synchronous path)."""
+"""The REST API: the authorizer, the management API and the redirect (the synchronous path),
+with the usage plans that meter each key (cdk.json `plans`) and the redirect's own throttle."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
-from infra.config import StageConfig
+from infra.config import Plan, StageConfig
 from infra.data import Tables
 from infra.functions import FunctionFactory
 from infra.logical_ids import pin_logical_id
@@ -47,6 +49,12 @@ INTEGRATION_TIMEOUT = Duration.seconds(29)
 PROBLEM_TYPE_BASE = "https://shortener.dev/problems/"
 # API Gateway's own message, as a JSON string.
 GATEWAY_MESSAGE = "$context.error.messageString"
+# Retry-After of a 429. A gateway response header is a static value or a request/context
+# mapping (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html),
+# never computed: over the rate, a token comes back within 1 s at every plan's rate; over the
+# daily quota, which renews at 00:00 UTC, an hour between tries (docs/api.md, Plans).
+RETRY_AFTER_THROTTLED = "1"
+RETRY_AFTER_QUOTA_EXCEEDED = "3600"
 
 
 class GatewayProblem(NamedTuple):
@@ -56,6 +64,13 @@ class GatewayProblem(NamedTuple):
     status: int | None  # None: keep API Gateway's status (the catch-all responses)
     title: str
     detail: str  # a JSON value in the response template
+    headers: Mapping[str, str] = {}  # static header values, beside the Content-Type
+    # The construct id when the title is shared (several 429s); else `{Title}Problem`.
+    name: str | None = None
+
+    @property
+    def construct_id(self) -> str:
+        return self.name or f"{self.title.replace(' ', '')}Problem"
 
     def template(self) -> str:
         # The slug follows shortener.problems.Problem: the title, lower case, hyphenated.
@@ -69,11 +84,44 @@ class GatewayProblem(NamedTuple):
 
 _RT = apigw.ResponseType
 GATEWAY_PROBLEMS = (
-    GatewayProblem(_RT.UNAUTHORIZED, 401, "Unauthorized", '"missing or invalid API key"'),
-    GatewayProblem(_RT.ACCESS_DENIED, 403, "Forbidden", '"this API key may not call this route"'),
+    GatewayProblem(
+        _RT.UNAUTHORIZED,
+        401,
+        "Unauthorized",
+        '"missing, unknown or revoked API key"',
+        {"WWW-Authenticate": "Bearer"},
+    ),
+    GatewayProblem(
+        _RT.ACCESS_DENIED,
+        403,
+        "Forbidden",
+        '"outside this API key\'s scopes (docs/api.md, Scopes)"',
+    ),
+    # A key without an enabled API Gateway API key on a usage plan of this stage.
+    GatewayProblem(
+        _RT.INVALID_API_KEY,
+        403,
+        "Forbidden",
+        '"this API key has no usage plan: an operator sets one with ops keys set-plan"',
+        name="NoUsagePlanProblem",
+    ),
     # API Gateway answers an unknown route with 403 "Missing Authentication Token".
     GatewayProblem(_RT.MISSING_AUTHENTICATION_TOKEN, 404, "Not Found", '"no such route"'),
-    GatewayProblem(_RT.THROTTLED, 429, "Too Many Requests", GATEWAY_MESSAGE),
+    GatewayProblem(
+        _RT.THROTTLED,
+        429,
+        "Too Many Requests",
+        '"over the rate of this API key\'s plan or of the route: retry after Retry-After seconds"',
+        {"Retry-After": RETRY_AFTER_THROTTLED},
+    ),
+    GatewayProblem(
+        _RT.QUOTA_EXCEEDED,
+        429,
+        "Too Many Requests",
+        '"over the daily quota of this API key\'s plan: it renews at 00:00 UTC"',
+        {"Retry-After": RETRY_AFTER_QUOTA_EXCEEDED},
+        name="QuotaExceededProblem",
+    ),
     GatewayProblem(_RT.REQUEST_TOO_LARGE, 413, "Content Too Large", GATEWAY_MESSAGE),
     GatewayProblem(_RT.INTEGRATION_FAILURE, 502, "Bad Gateway", GATEWAY_MESSAGE),
     GatewayProblem(_RT.INTEGRATION_TIMEOUT, 504, "Gateway Timeout", GATEWAY_MESSAGE),
@@ -147,12 +195,24 @@ class ShortenerApi(Construct):
             description=f"Shortener API ({config.stage})",
             # CloudFront is the edge; an edge-optimized API would put a second one behind it.
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Usage plans meter the API key the authorizer names (usageIdentifierKey), never
+            # an x-api-key header: callers only ever send their Bearer key.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # Execution logging needs the account-wide CloudWatch role; CDK keeps it on delete.
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 throttling_rate_limit=config.throttle_rate_limit,
                 throttling_burst_limit=config.throttle_burst_limit,
+                # The redirect's own buckets: no key's burst on the management API takes its
+                # tokens, and no flood of clicks takes theirs.
+                method_options={
+                    f"{REDIRECT_PATH}/{method}": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=config.redirect_throttle_rate_limit,
+                        throttling_burst_limit=config.redirect_throttle_burst_limit,
+                    )
+                    for method in ("GET", "HEAD")
+                },
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=_access_log_format(),
                 tracing_enabled=True,
@@ -180,7 +240,9 @@ class ShortenerApi(Construct):
         for path, methods in MANAGEMENT_ROUTES:
             resource = self.rest_api.root.resource_for_path(path)
             for method in methods:
-                resource.add_method(method, api_integration, authorizer=self.authorizer)
+                resource.add_method(
+                    method, api_integration, authorizer=self.authorizer, api_key_required=True
+                )
 
         public_methods = [
             self.rest_api.root.resource_for_path(path).add_method("GET", api_integration)
@@ -196,6 +258,21 @@ class ShortenerApi(Construct):
         )
         public_methods += self._add_head_methods(api_integration, redirect_integration)
         self._acknowledge_design(public_methods)
+        self.usage_plans = {plan.name: self._add_usage_plan(config, plan) for plan in config.plans}
+
+    def _add_usage_plan(self, config: StageConfig, plan: Plan) -> apigw.UsagePlan:
+        """One usage plan per plan: its rate, burst and daily quota for each key on it."""
+        usage_plan = self.rest_api.add_usage_plan(
+            plan.logical_id,
+            name=f"{config.resource_prefix}-{plan.name}",
+            description=f"Shortener plan {plan.name} ({config.stage}): {plan.rate:g}/s, "
+            f"burst {plan.burst}, {plan.quota_per_day}/day",
+            throttle=apigw.ThrottleSettings(rate_limit=plan.rate, burst_limit=plan.burst),
+            quota=apigw.QuotaSettings(limit=plan.quota_per_day, period=apigw.Period.DAY),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.stage)],
+        )
+        pin_logical_id(usage_plan, plan.logical_id)
+        return usage_plan
 
     def _add_head_methods(
         self,
@@ -215,6 +292,7 @@ class ShortenerApi(Construct):
                 "HEAD",
                 redirect_integration if is_redirect else api_integration,
                 authorizer=self.authorizer if authorized else None,
+                api_key_required=authorized,
             )
             if not authorized:
                 public.append(head)
@@ -222,11 +300,12 @@ class ShortenerApi(Construct):
 
     def _add_gateway_problems(self) -> None:
         for problem in GATEWAY_PROBLEMS:
+            headers = {"Content-Type": "application/problem+json", **problem.headers}
             self.rest_api.add_gateway_response(
-                f"{problem.title.replace(' ', '')}Problem",
+                problem.construct_id,
                 type=problem.response_type,
                 status_code=None if problem.status is None else str(problem.status),
-                response_headers={"Content-Type": "'application/problem+json'"},
+                response_headers={name: f"'{value}'" for name, value in headers.items()},
                 templates={"application/json": problem.template()},
             )
 

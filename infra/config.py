@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.errors import MessageError
@@ -23,6 +24,8 @@ STAGE_SETTINGS = (
     "redirect_cache_ttl_seconds",
     "throttle_rate_limit",
     "throttle_burst_limit",
+    "redirect_throttle_rate_limit",
+    "redirect_throttle_burst_limit",
     "retain_data",
     "log_retention_days",
     "email_sender",
@@ -148,6 +151,55 @@ class EmailSettings:
         return {"address": self.sender, "domain": self.domain}.get(self.identity)
 
 
+_PLAN_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A usage plan (cdk.json `plans`): requests per second, burst, and requests per UTC day,
+    per API key, enforced by API Gateway (docs/api.md, Plans and rate limits)."""
+
+    name: str
+    rate: float
+    burst: int
+    quota_per_day: int
+
+    def __post_init__(self) -> None:
+        if not _PLAN_NAME.match(self.name):
+            raise ContextError(
+                f"plan name {self.name!r}: 1 to 32 of a-z 0-9 -, starting with a letter"
+            )
+        if self.rate <= 0 or self.burst < 1 or self.quota_per_day < 1:
+            raise ContextError(
+                f"plan {self.name}: rate must be above 0, burst and quota_per_day at least 1"
+            )
+
+    @property
+    def logical_id(self) -> str:
+        """`free` -> `FreeUsagePlan`: pinned, so a plan keeps its usage plan across deploys."""
+        return "".join(part.capitalize() for part in self.name.split("-")) + "UsagePlan"
+
+
+def _as_plans(value: Any) -> tuple[Plan, ...]:
+    plans = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(plans, Mapping) or not plans:
+        raise ContextError("context plans must name at least one plan: {name: {rate, ...}}")
+    try:
+        return tuple(
+            Plan(
+                name=str(name),
+                rate=float(limits["rate"]),
+                burst=int(limits["burst"]),
+                quota_per_day=int(limits["quota_per_day"]),
+            )
+            for name, limits in plans.items()
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ContextError(
+            f"context plans: each plan needs rate, burst and quota_per_day ({error})"
+        ) from None
+
+
 @dataclass(frozen=True)
 class StageConfig:
     stage: str
@@ -159,6 +211,10 @@ class StageConfig:
     throttle_rate_limit: float
     throttle_burst_limit: int
     retain_data: bool
+    # The public redirect's own method throttle, apart from the management API's.
+    redirect_throttle_rate_limit: float
+    redirect_throttle_burst_limit: int
+    plans: tuple[Plan, ...]
     log_retention_days: int
     webhook_retry_delays_seconds: tuple[int, ...]
     # Where the API answers when that is not its execute-api domain (the local cloud's port):
@@ -203,6 +259,9 @@ class StageConfig:
             throttle_rate_limit=float(settings["throttle_rate_limit"]),
             throttle_burst_limit=int(settings["throttle_burst_limit"]),
             retain_data=_as_bool(settings["retain_data"]),
+            redirect_throttle_rate_limit=float(settings["redirect_throttle_rate_limit"]),
+            redirect_throttle_burst_limit=int(settings["redirect_throttle_burst_limit"]),
+            plans=_as_plans(context("plans")),
             log_retention_days=int(settings["log_retention_days"]),
             webhook_retry_delays_seconds=_as_delays(context(delays_key)),
             api_origin=str(context("api_origin", "")).rstrip("/"),

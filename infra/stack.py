@@ -94,6 +94,10 @@ class ShortenerStack(Stack):
 
         outputs = {
             "ApiUrl": self.api.rest_api.url,
+            # {plan name: usage plan id}: what `ops keys create --plan` puts a key on.
+            "UsagePlans": self.to_json_string(
+                {name: plan.usage_plan_id for name, plan in self.api.usage_plans.items()}
+            ),
             "ShortBaseUrl": short_base_url,
             "DistributionId": distribution.distribution_id,
             "DistributionDomainName": distribution.distribution_domain_name,

@@ -12,6 +12,7 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localcloud.apigateway.cache_flush import AuthorizerCacheFlushes, FlushStageAuthorizersCache
 from localcloud.iam import (
     IamAuthority,
     IamChecks,
@@ -53,7 +54,7 @@ class _NoDelayRequestHandler(MotoRequestHandler):
 class MotoServer:
     """moto's server, on a thread of this process, bound to loopback only.
 
-    Like moto's ThreadedMotoServer, with five changes:
+    Like moto's ThreadedMotoServer, with six changes:
     - S3 refuses Signature Version 2 as buckets created since 2020 do (`localcloud.s3`).
     - IAM is checked where AWS checks it, at the endpoint (`localcloud.iam`): a role
       session's call its role does not allow is refused before moto sees it.
@@ -62,6 +63,8 @@ class MotoServer:
       writes, or number two stream records alike. DynamoDB makes each request atomic; so does
       this, for DynamoDB only: SQS long polls must not wait on it.
     - What moto would keep forever is bounded (`localcloud.retention`).
+    - FlushStageAuthorizersCache, which moto lacks, flushes the served stage's authorizer
+      cache (`localcloud.apigateway.cache_flush`).
     - Work moto repeats on every request for the same answer is done once
       (`localcloud.speedups`).
     """
@@ -72,6 +75,7 @@ class MotoServer:
         self._thread: threading.Thread | None = None
         self.endpoint = ""
         self.iam = IamAuthority()  # checks nothing until the stack's roles are loaded
+        self.authorizer_caches = AuthorizerCacheFlushes()  # the served stages register here
 
     def start(self) -> str:
         bound_moto_retention()  # before moto creates its first model object
@@ -84,9 +88,10 @@ class MotoServer:
         guard_sqs_targets()
         # IAM outside the lock: a refused request never waits for the DynamoDB lock. SigV2
         # refused first: S3 rejects the signature version before it authorizes anything.
-        app = RefuseSigV2(
-            IamChecks(_AtomicDynamoDB(CachedDomainDispatcher(create_backend_app)), self.iam)
+        moto = FlushStageAuthorizersCache(
+            _AtomicDynamoDB(CachedDomainDispatcher(create_backend_app)), self.authorizer_caches
         )
+        app = RefuseSigV2(IamChecks(moto, self.iam))
         self._server = make_server(
             LOOPBACK,
             self._requested_port,

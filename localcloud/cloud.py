@@ -305,6 +305,10 @@ class LocalCloud:
             gateway = ApiGateway(api, self.invoke, self.logs)
             server = ApiServer(gateway, self.logs, self._api_port)
             server.start()
+            if api.stage_name:
+                self._moto.authorizer_caches.serve(
+                    api.api_id, api.stage_name, gateway.clear_authorizer_cache
+                )
             self.gateways.append(gateway)
             self._servers.append(server)
 

@@ -13,6 +13,7 @@ from ops.context import Context
 from ops.errors import EXIT_CODES_HELP, ExitCode, translate
 from ops.filters import FILTER_HELP
 from ops.output import Output
+from shortener.scopes import ALL_SCOPES
 
 DEFAULT_STACK = "Shortener-dev"
 STACK_ENV = "SHORTENER_STACK"
@@ -98,9 +99,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--owner", required=True)
     create.add_argument("--email")
-    listing = command(keys_group, "list", "list API keys (never the keys themselves)")
+    create.add_argument(
+        "--plan",
+        default=keys.DEFAULT_PLAN,
+        help=f"usage plan: rate, burst and daily quota (default {keys.DEFAULT_PLAN})",
+    )
+    create.add_argument(
+        "--scopes",
+        metavar="S,...",
+        help=f"comma-separated, of {', '.join(ALL_SCOPES)} (default: all)",
+    )
+    listing = command(keys_group, "list", "list API keys with plan and scopes (never the keys)")
     listing.add_argument("--owner")
-    revoke = command(keys_group, "revoke", "revoke an API key by its key id (key_...)")
+    set_plan = command(keys_group, "set-plan", "move an API key to another usage plan")
+    set_plan.add_argument("key_id", metavar="KEY_ID")
+    set_plan.add_argument("plan", metavar="PLAN")
+    revoke = command(
+        keys_group,
+        "revoke",
+        "revoke an API key by its key id (key_...): refused from its next request on",
+    )
     revoke.add_argument("key_id", metavar="KEY_ID")
 
     dlq_group = groups.add_parser("dlq", help="dead-letter queues").add_subparsers(
@@ -196,9 +214,11 @@ def _attach_dash_values(argv: Sequence[str]) -> list[str]:
 def _run(ctx: Context, args: argparse.Namespace) -> int:
     match (args.group, getattr(args, "command", None)):
         case ("keys", "create"):
-            return keys.create(ctx, args.owner, args.email)
+            return keys.create(ctx, args.owner, args.email, args.plan, args.scopes)
         case ("keys", "list"):
             return keys.list_keys(ctx, args.owner)
+        case ("keys", "set-plan"):
+            return keys.set_plan(ctx, args.key_id, args.plan)
         case ("keys", "revoke"):
             return keys.revoke(ctx, args.key_id)
         case ("dlq", "list"):

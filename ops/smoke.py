@@ -162,7 +162,7 @@ class SmokeCheck:
         self.ctx.stack.bind_tables()
 
     def create_key(self) -> str:
-        key, record = issue_key(self.owner, self.email)
+        key, record = issue_key(self.ctx, self.owner, self.email)
         self.made.record = record
         self.made.api = ApiClient(self.base_url, key)
         return f"{record.key_id} for {self.owner} <{self.email}>"
@@ -243,7 +243,7 @@ class SmokeCheck:
     def delete_key(self) -> str:
         assert self.made.record is not None
         key_id = self.made.record.key_id
-        delete_key(self.made.record)
+        delete_key(self.ctx, self.made.record)
         self.made.record = None
         return f"{key_id} removed"
 

@@ -1,5 +1,7 @@
 """Lambda authorizers (TOKEN and REQUEST) as API Gateway runs them: the identity source, the
-result cache, and the returned policy evaluated against the method ARN on every request."""
+result cache (flushed by FlushStageAuthorizersCache), and the returned policy evaluated against
+the method ARN on every request, with the `usageIdentifierKey` a usage plan meters
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ class Decision:
 
     error: GatewayError | None = None
     context: Mapping[str, Any] | None = None
+    # The API key value a usage plan meters the caller by, when the key source is AUTHORIZER.
+    usage_identifier_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class _Policy:
     principal_id: str
     statements: tuple[Mapping[str, Any], ...]
     context: Mapping[str, Any]
+    usage_identifier_key: str | None = None
 
 
 def method_arn(api_id: str, stage: str, http_method: str, path: str) -> str:
@@ -128,7 +133,10 @@ class AuthorizerRunner:
             return Decision(NOT_ALLOWED)
         latency_ms = int((time.perf_counter() - started) * 1000)
         context = {**policy.context, "principalId": policy.principal_id}
-        return Decision(context={**context, "integrationLatency": latency_ms})
+        return Decision(
+            context={**context, "integrationLatency": latency_ms},
+            usage_identifier_key=policy.usage_identifier_key,
+        )
 
     def _identity(
         self, authorizer: Authorizer, request: HttpRequest, stage_variables: Mapping[str, str]
@@ -196,7 +204,10 @@ def _policy(result: Any) -> _Policy:
         if isinstance(value, (dict, list)):
             raise ValueError(f"context value {key} is not a string, number or boolean")
         context[key] = _context_text(value)
-    return _Policy(str(principal_id), tuple(statements), context)
+    usage_key = result.get("usageIdentifierKey")
+    return _Policy(
+        str(principal_id), tuple(statements), context, None if usage_key is None else str(usage_key)
+    )
 
 
 def _context_text(value: Any) -> str | None:

@@ -1,4 +1,5 @@
-"""One request through API Gateway: route, authorize, call the function, map the answer.
+"""One request through API Gateway: route, authorize, meter (usage plan, method throttle), call
+the function, map the answer.
 
 Limits as API Gateway's REST quotas state them
 (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html):
@@ -33,10 +34,13 @@ from localcloud.apigateway.responses import (
     INTERNAL_SERVER_ERROR,
     MISSING_AUTHENTICATION_TOKEN,
     REQUEST_TOO_LARGE,
+    THROTTLED,
     GatewayError,
     HttpResponse,
     gateway_response,
 )
+from localcloud.apigateway.throttling import Buckets, method_limits
+from localcloud.apigateway.usage_plans import UsagePlans
 from localcloud.lambda_.workers import Invocation
 from localcloud.logs import LogSink
 
@@ -53,6 +57,8 @@ class ApiGateway:
         self._invoke = invoke
         self._logs = logs
         self._authorizers = AuthorizerRunner(invoke)
+        self._method_buckets = Buckets()
+        self.usage_plans = UsagePlans(api.api_id, api.stage_name or LOCAL_STAGE)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         response = self._handle(request)
@@ -83,6 +89,7 @@ class ApiGateway:
         if len(request.body) > MAX_PAYLOAD_BYTES:
             return self._error(REQUEST_TOO_LARGE, request_id, request.path)
         authorizer_context = None
+        usage_key = None
         if route.method.authorizer:
             authorizer = self.api.authorizers.get(route.method.authorizer)
             if authorizer is None:
@@ -97,6 +104,10 @@ class ApiGateway:
             if decision.error is not None:
                 return self._error(decision.error, request_id, request.path)
             authorizer_context = decision.context
+            usage_key = decision.usage_identifier_key
+        refusal = self._meter(route, request, usage_key)
+        if refusal is not None:
+            return self._error(refusal, request_id, request.path)
         if route.method.mock is not None:
             mock = route.method.mock
             headers = [*mock.headers.items(), ("x-amzn-RequestId", request_id)]
@@ -121,6 +132,22 @@ class ApiGateway:
                 f"({error})",
             )
             return self._error(BAD_GATEWAY, request_id, request.path)
+
+    def _meter(
+        self, route: Route, request: HttpRequest, usage_key: str | None
+    ) -> GatewayError | None:
+        """The usage plan of the caller's API key first, then the method's own throttle, in
+        the order API Gateway applies them (localcloud.apigateway.throttling)."""
+        if route.method.api_key_required:
+            if self.api.api_key_source != "AUTHORIZER":
+                usage_key = request.header("x-api-key")
+            refusal = self.usage_plans.admit(usage_key)
+            if refusal is not None:
+                return refusal
+        rate, burst = method_limits(self.api.method_throttles, route.resource.path, request.method)
+        if not self._method_buckets.take((route.resource.path, request.method), rate, burst):
+            return THROTTLED
+        return None
 
     def _invoke_within(self, function: str, event: Any, timeout: float) -> Invocation | None:
         """The invocation's outcome, or None once `timeout` passes (it then runs on alone)."""

@@ -1,5 +1,6 @@
 """A REST API as the template declares it: resources (paths), methods, their Lambda proxy
-integrations and authorizers, the stage, and the gateway responses; and the route matching."""
+integrations and authorizers, the stage (with its method throttles), where API keys come from,
+and the gateway responses; and the route matching."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class Method:
     mock: MockIntegration | None = None
     # The integration's TimeoutInMillis, 29 s unless the method sets its own.
     timeout_seconds: float = DEFAULT_INTEGRATION_TIMEOUT_MS / 1000
+    # A usage plan must meter the caller's API key (ApiKeyRequired).
+    api_key_required: bool = False
 
 
 @dataclass
@@ -65,6 +68,17 @@ class GatewayResponseOverride:
 
 
 @dataclass(frozen=True)
+class MethodThrottle:
+    """A stage's MethodSettings throttle for `resource_path` and `http_method` (`/*`, `*`: the
+    stage's default for each method)."""
+
+    resource_path: str
+    http_method: str
+    rate_limit: float
+    burst_limit: int
+
+
+@dataclass(frozen=True)
 class Route:
     resource: ApiResource
     method: Method
@@ -82,6 +96,9 @@ class RestApiModel:
     authorizers: Mapping[str, Authorizer]
     gateway_responses: Mapping[str, GatewayResponseOverride]
     binary_media_types: tuple[str, ...] = ()
+    # HEADER (the x-api-key header) or AUTHORIZER (the authorizer's usageIdentifierKey).
+    api_key_source: str = "HEADER"
+    method_throttles: tuple[MethodThrottle, ...] = ()
 
     def resources(self) -> list[ApiResource]:
         found, pending = [], [self.root]
@@ -206,7 +223,8 @@ def _model(
         if method is not None:
             resource.methods[method.http_method] = method
 
-    stage_name, stage_variables = _stage(parts("AWS::ApiGateway::Stage"), parts)
+    stages = parts("AWS::ApiGateway::Stage")
+    stage_name, stage_variables = _stage(stages, parts)
     responses = {
         item.properties["ResponseType"]: _gateway_response(item.properties)
         for item in parts("AWS::ApiGateway::GatewayResponse")
@@ -221,6 +239,8 @@ def _model(
         authorizers=authorizers,
         gateway_responses=responses,
         binary_media_types=tuple(api.properties.get("BinaryMediaTypes", [])),
+        api_key_source=str(api.properties.get("ApiKeySourceType", "HEADER")),
+        method_throttles=_method_throttles(stages[0].properties if stages else {}),
     )
 
 
@@ -235,8 +255,33 @@ def _method(props: Mapping[str, Any], functions_by_arn: Mapping[str, str]) -> Me
         return None
     timeout_ms = int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS))
     return Method(
-        http_method, function=function, authorizer=authorizer, timeout_seconds=timeout_ms / 1000
+        http_method,
+        function=function,
+        authorizer=authorizer,
+        timeout_seconds=timeout_ms / 1000,
+        api_key_required=str(props.get("ApiKeyRequired", False)).lower() == "true",
     )
+
+
+def _method_throttles(stage: Mapping[str, Any]) -> tuple[MethodThrottle, ...]:
+    """The stage's throttles; a resource path in MethodSettings escapes `/` as `~1`
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-stage-methodsetting.html)."""
+    throttles = []
+    for setting in stage.get("MethodSettings", []):
+        if "ThrottlingRateLimit" not in setting and "ThrottlingBurstLimit" not in setting:
+            continue
+        path = str(setting.get("ResourcePath", "/*"))
+        if path != "/*":
+            path = path.replace("~1", "/")
+        throttles.append(
+            MethodThrottle(
+                resource_path=path,
+                http_method=str(setting.get("HttpMethod", "*")).upper(),
+                rate_limit=float(setting.get("ThrottlingRateLimit", -1)),
+                burst_limit=int(setting.get("ThrottlingBurstLimit", -1)),
+            )
+        )
+    return tuple(throttles)
 
 
 def _mock(integration: Mapping[str, Any]) -> MockIntegration:

@@ -1,5 +1,5 @@
-"""API Gateway's own answers (unknown route, 401, 403, 413, 5xx), with the template's gateway
-response overrides (status, headers, body template) applied.
+"""API Gateway's own answers (unknown route, 401, 403, 413, 429, 5xx), with the template's
+gateway response overrides (status, headers, body template) applied.
 
 Response types and their default statuses follow
 https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html;
@@ -76,6 +76,10 @@ HEADERS_TOO_LARGE = GatewayError(
     "REQUEST_TOO_LARGE", 413, "RequestTooLargeException",
     "Request headers are larger than 10240 bytes",
 )  # fmt: skip
+# A method that requires an API key, called without an enabled one on a usage plan of the stage.
+INVALID_API_KEY = GatewayError("INVALID_API_KEY", 403, "ForbiddenException", "Forbidden")
+THROTTLED = GatewayError("THROTTLED", 429, "TooManyRequestsException", "Too Many Requests")
+QUOTA_EXCEEDED = GatewayError("QUOTA_EXCEEDED", 429, "LimitExceededException", "Limit Exceeded")
 INTEGRATION_TIMEOUT = GatewayError(
     "INTEGRATION_TIMEOUT", 504, "InternalServerErrorException", "Endpoint request timed out"
 )

@@ -13,6 +13,7 @@ from typing import Any
 from localcloud.aws import AwsClients
 from localcloud.intrinsics import IntrinsicError, Resolver, referenced_ids
 from localcloud.provisioning import (  # noqa: F401  (each module registers its provisioners)
+    apigateway,
     cloudfront,
     dynamodb,
     emulated,

@@ -99,7 +99,9 @@ def test_stage_throttles_traces_and_logs_per_stage_config(
         props = resource["Properties"]
         assert props["StageName"] == stage
         assert props["TracingEnabled"] is True
-        (settings,) = props["MethodSettings"]
+        # The stage's default for each method; the redirect's own come after it.
+        settings = props["MethodSettings"][0]
+        assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
         assert settings["ThrottlingRateLimit"] == rate
         assert settings["ThrottlingBurstLimit"] == burst
         assert settings["LoggingLevel"] == "ERROR"
@@ -120,14 +122,15 @@ def test_api_gateway_own_errors_are_problem_details(dev: StackTemplate) -> None:
     unauthorized = responses["UNAUTHORIZED"]
     assert unauthorized["StatusCode"] == "401"
     assert unauthorized["ResponseParameters"] == {
-        "gatewayresponse.header.Content-Type": "'application/problem+json'"
+        "gatewayresponse.header.Content-Type": "'application/problem+json'",
+        "gatewayresponse.header.WWW-Authenticate": "'Bearer'",
     }
     body = json.loads(unauthorized["ResponseTemplates"]["application/json"])
     assert body == {
         "type": "https://shortener.dev/problems/unauthorized",
         "title": "Unauthorized",
         "status": 401,
-        "detail": "missing or invalid API key",
+        "detail": "missing, unknown or revoked API key",
     }
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
     assert {"DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED"} <= set(responses)

@@ -36,6 +36,8 @@ IGNORE_SKIPPED_PIPE = pytest.mark.filterwarnings(
 MAX_RECEIVE_COUNT = 1
 
 DEAD_DELIVERY_ENDPOINT = "ep_0123456789abcdef"
+# cdk.json's built-in plans: (rate, burst, quota per day).
+PLANS = {"free": (10, 20, 10_000), "pro": (100, 200, 1_000_000)}
 # No API runs in this world: its short base URL is a port where nothing listens (discard).
 UNREACHABLE_BASE_URL = "http://127.0.0.1:9"
 
@@ -81,7 +83,7 @@ def _queue_with_dlq(name: str) -> dict[str, Any]:
     }
 
 
-def template() -> dict[str, Any]:
+def template(usage_plans: dict[str, str] | None = None) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "LinksTable": _table(
             [("pk", "HASH"), ("sk", "RANGE")],
@@ -147,6 +149,8 @@ def template() -> dict[str, Any]:
         "EventBusName": {"Value": BUS},
         "EventArchiveName": {"Value": ARCHIVE},
         "ShortBaseUrl": {"Value": UNREACHABLE_BASE_URL},
+        # moto's CloudFormation makes no usage plans: the World makes them, the stack names them.
+        "UsagePlans": {"Value": json.dumps(usage_plans or {})},
     }
     return {
         "Resources": resources,
@@ -201,7 +205,18 @@ class World:
         self.cloudformation = boto3.client("cloudformation", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)
-        self.cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template()))
+        self.apigateway = boto3.client("apigateway", region_name=REGION)
+        self.usage_plans = {
+            name: self.apigateway.create_usage_plan(
+                name=f"shortener-dev-{name}",
+                throttle={"rateLimit": rate, "burstLimit": burst},
+                quota={"limit": quota, "period": "DAY"},
+            )["id"]
+            for name, (rate, burst, quota) in PLANS.items()
+        }
+        self.cloudformation.create_stack(
+            StackName=STACK, TemplateBody=json.dumps(template(self.usage_plans))
+        )
         stack = self.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
         resources = self.cloudformation.list_stack_resources(StackName=STACK)[
