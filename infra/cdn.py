@@ -10,7 +10,8 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.config import StageConfig
+from infra.config import CustomDomain, StageConfig
+from infra.custom_domain import distribution_alias
 from infra.logical_ids import pin_logical_id
 from infra.nag import acknowledge
 
@@ -41,6 +42,8 @@ class Cdn(Construct):
         qr_images: s3.IBucket,
         access_logs: s3.IBucket,
         click_log: cloudfront.IRealtimeLogConfig | None = None,
+        short_domain: CustomDomain | None = None,
+        web_acl_arn: str | None = None,
     ) -> None:
         """`click_log`: the real-time log config every redirect is logged to (infra/clicks.py)."""
         super().__init__(scope, construct_id)
@@ -113,22 +116,29 @@ class Cdn(Construct):
             enable_logging=True,
             log_bucket=access_logs,
             log_file_prefix="cloudfront/",
+            # The short domain and its TLS policy (infra/custom_domain.py); the web ACL
+            # (infra/edge_firewall.py).
+            **(distribution_alias(self, short_domain) if short_domain else {}),
+            web_acl_id=web_acl_arn,
         )
         pin_logical_id(self.distribution, "Distribution")
-        acknowledge(
-            self.distribution,
-            "AwsSolutions-CFR4",
-            "The distribution serves the default *.cloudfront.net certificate, whose viewer TLS "
-            "policy CloudFront fixes; TLSv1.2_2021 comes with a custom domain and certificate.",
-        )
+        if short_domain is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                "No short domain given (domain_name, certificate_arn): the distribution serves "
+                "the default *.cloudfront.net certificate, whose viewer TLS policy CloudFront "
+                "fixes; TLSv1.2_2021 comes with the short domain's certificate.",
+            )
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR1",
             "Short links are meant to be followed from anywhere: no geographic restriction.",
         )
-        acknowledge(
-            self.distribution,
-            "AwsSolutions-CFR2",
-            "No WAF web ACL in the stack (it must live in us-east-1 and is chosen per account); "
-            "the API stage throttles requests and management routes require an API key.",
-        )
+        if web_acl_arn is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR2",
+                "WAF is off for this stage (context waf=false: on in prod); the API stage "
+                "throttles requests and management routes require an API key.",
+            )

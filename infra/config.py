@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.errors import MessageError
@@ -30,6 +31,14 @@ STAGE_SETTINGS = (
     "log_retention_days",
     "email_sender",
     "email_identity",
+    # The short domain (CustomDomain) and the distribution's web ACL (WafSettings).
+    "domain_name",
+    "certificate_arn",
+    "hosted_zone_id",
+    "waf",
+    "waf_redirect_rate_limit",
+    "waf_api_rate_limit",
+    "waf_evaluation_window_seconds",
 )
 
 # CloudWatch Logs accepts only these retention periods.
@@ -83,6 +92,132 @@ class ContextError(ValueError):
 def _as_delays(value: Any) -> tuple[int, ...]:
     delays = json.loads(value) if isinstance(value, str) else value
     return tuple(int(delay) for delay in delays)
+
+
+# CloudFront reads a viewer certificate from ACM in this region only, and a web ACL for a
+# distribution (scope CLOUDFRONT) is created there too.
+CLOUDFRONT_CONTROL_REGION = "us-east-1"
+_CERTIFICATE_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+"
+)
+_DOMAIN_NAME = re.compile(
+    r"(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+(?!-)[a-z0-9-]{2,63}(?<!-)"
+)
+_HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+CUSTOM_DOMAIN_SETTINGS = ("domain_name", "certificate_arn", "hosted_zone_id")
+
+
+@dataclass(frozen=True)
+class CustomDomain:
+    """The short domain the distribution answers on: its name, the ACM certificate covering
+    it, and the Route 53 zone to publish its alias records in (none: DNS is managed elsewhere)."""
+
+    name: str
+    certificate_arn: str
+    hosted_zone_id: str = ""
+
+    @classmethod
+    def of_settings(cls, settings: Mapping[str, Any]) -> CustomDomain | None:
+        """From `domain_name`, `certificate_arn`, `hosted_zone_id`; None when none is given."""
+        name, certificate, zone = (
+            str(settings.get(key) or "").strip() for key in CUSTOM_DOMAIN_SETTINGS
+        )
+        if not (name or certificate or zone):
+            return None
+        if not name:
+            given = " and ".join(k for k, v in (("certificate_arn", certificate),
+                                                 ("hosted_zone_id", zone)) if v)  # fmt: skip
+            raise ContextError(
+                f"{given} given without domain_name: set domain_name=<the short domain> too "
+                "(docs/runbook.md, Custom domain)"
+            )
+        if not certificate:
+            raise ContextError(
+                f"domain_name {name} needs certificate_arn: an ACM certificate for it in "
+                f"{CLOUDFRONT_CONTROL_REGION}, where CloudFront reads certificates "
+                "(docs/runbook.md, Custom domain)"
+            )
+        return cls(name=name.lower().rstrip("."), certificate_arn=certificate, hosted_zone_id=zone)
+
+    def __post_init__(self) -> None:
+        if not _DOMAIN_NAME.fullmatch(self.name):
+            raise ContextError(
+                f"domain_name {self.name!r} is not a host name (go.example.org: no scheme, "
+                "no path, no port)"
+            )
+        arn = _CERTIFICATE_ARN.fullmatch(self.certificate_arn)
+        if arn is None:
+            raise ContextError(
+                f"certificate_arn {self.certificate_arn!r} is not an ACM certificate ARN "
+                "(arn:aws:acm:us-east-1:<account>:certificate/<id>)"
+            )
+        if arn.group("region") != CLOUDFRONT_CONTROL_REGION:
+            raise ContextError(
+                f"certificate_arn is in {arn.group('region')}: CloudFront only uses ACM "
+                f"certificates in {CLOUDFRONT_CONTROL_REGION}; request or import the "
+                f"certificate for {self.name} there"
+            )
+        if self.hosted_zone_id and not _HOSTED_ZONE_ID.fullmatch(self.hosted_zone_id):
+            raise ContextError(
+                f"hosted_zone_id {self.hosted_zone_id!r} is not a Route 53 zone id (Z...)"
+            )
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.name}"
+
+
+# AWS WAF's rate-based rules: the windows it offers and the lowest limit it accepts.
+WAF_EVALUATION_WINDOWS = (60, 120, 300, 600)
+WAF_MIN_RATE_LIMIT = 10
+WAF_MAX_RATE_LIMIT = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class WafSettings:
+    """The distribution's web ACL: on or off, and its per-client-address rate limits (requests
+    per evaluation window), one for the public reads and one for the API."""
+
+    enabled: bool = False
+    redirect_rate_limit: int = 3000
+    api_rate_limit: int = 36000
+    evaluation_window_seconds: int = 300
+
+    @classmethod
+    def of_settings(cls, settings: Mapping[str, Any]) -> WafSettings:
+        defaults = cls()
+
+        def number(key: str, default: int) -> int:
+            value = settings.get(key)
+            try:
+                return default if value in (None, "") else int(value)
+            except (TypeError, ValueError):
+                raise ContextError(f"{key} must be a whole number, not {value!r}") from None
+
+        return cls(
+            enabled=_as_bool(settings.get("waf") or False),
+            redirect_rate_limit=number("waf_redirect_rate_limit", defaults.redirect_rate_limit),
+            api_rate_limit=number("waf_api_rate_limit", defaults.api_rate_limit),
+            evaluation_window_seconds=number(
+                "waf_evaluation_window_seconds", defaults.evaluation_window_seconds
+            ),
+        )
+
+    def __post_init__(self) -> None:
+        for key, limit in (
+            ("waf_redirect_rate_limit", self.redirect_rate_limit),
+            ("waf_api_rate_limit", self.api_rate_limit),
+        ):
+            if not WAF_MIN_RATE_LIMIT <= limit <= WAF_MAX_RATE_LIMIT:
+                raise ContextError(
+                    f"{key} {limit}: AWS WAF takes {WAF_MIN_RATE_LIMIT} to "
+                    f"{WAF_MAX_RATE_LIMIT:,} requests per evaluation window"
+                )
+        if self.evaluation_window_seconds not in WAF_EVALUATION_WINDOWS:
+            raise ContextError(
+                f"waf_evaluation_window_seconds {self.evaluation_window_seconds}: AWS WAF "
+                f"offers {WAF_EVALUATION_WINDOWS}"
+            )
 
 
 # A local stack's sender: `.localhost` is reserved (RFC 6761), so no real mail can ever leave.
@@ -220,6 +355,9 @@ class StageConfig:
     # Where the API answers when that is not its execute-api domain (the local cloud's port):
     # one of the names no link may point at.
     api_origin: str = ""
+    # The short domain on the distribution (None: its *.cloudfront.net name) and its web ACL.
+    custom_domain: CustomDomain | None = None
+    waf: WafSettings = WafSettings()
     # Click analytics: how long counters live, and how the clicks consumer reads the stream.
     click_retention_days: int = 400
     click_batch_size: int = 100
@@ -245,6 +383,8 @@ class StageConfig:
             settings.update(
                 email_sender=context("email_sender"), email_identity=context("email_identity")
             )
+            # Nor does it carry the deployed stage's domain or web ACL unless asked to.
+            settings.update({key: context(key) for key in (*CUSTOM_DOMAIN_SETTINGS, "waf")})
         delays_key = (
             "local_webhook_retry_delays_seconds" if local else "webhook_retry_delays_seconds"
         )
@@ -265,6 +405,8 @@ class StageConfig:
             log_retention_days=int(settings["log_retention_days"]),
             webhook_retry_delays_seconds=_as_delays(context(delays_key)),
             api_origin=str(context("api_origin", "")).rstrip("/"),
+            custom_domain=CustomDomain.of_settings(settings),
+            waf=WafSettings.of_settings(settings),
             click_retention_days=int(context("click_retention_days", 400)),
             click_batch_size=int(context("click_batch_size", 100)),
             click_batching_window_seconds=int(context("click_batching_window_seconds", 1)),

@@ -19,6 +19,7 @@ from infra.clicks import ClickPipeline
 from infra.config import StageConfig
 from infra.consumers import QueueConsumer, SideEffects
 from infra.dashboard import PipelineDashboard
+from infra.edge_firewall import EdgeFirewall
 from infra.logical_ids import pin_logical_id
 from infra.metrics import PERIOD, dead_letter_depth, pipe_metric, rule_metric
 from infra.pipeline import EventPipeline
@@ -26,6 +27,9 @@ from infra.pipeline import EventPipeline
 # A side-effect message waiting longer than this means its consumer is stuck or failing.
 QUEUE_AGE_LIMIT = Duration.minutes(15)
 API_LATENCY_P99_LIMIT_MS = 1000
+# Scanners get blocked now and then; this many blocks in 5 minutes is a flood, or a rule
+# refusing real users (docs/runbook.md, WafBlockedRequests).
+WAF_BLOCKED_REQUESTS_LIMIT = 100
 # Clicks are counted within seconds; minutes behind means the consumer is failing or throttled.
 CLICKS_ITERATOR_AGE_LIMIT = Duration.minutes(5)
 
@@ -41,6 +45,7 @@ class Monitoring(Construct):
         pipeline: EventPipeline,
         side_effects: SideEffects,
         clicks: ClickPipeline,
+        firewall: EdgeFirewall | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -55,6 +60,8 @@ class Monitoring(Construct):
         for consumer in side_effects.all:
             self._consumer_alarms(consumer)
         self._click_alarms(clicks)
+        if firewall is not None:
+            self._firewall_alarms(firewall)
 
         self.dashboard = PipelineDashboard(
             self,
@@ -66,6 +73,8 @@ class Monitoring(Construct):
             clicks=clicks,
             alarms=self.alarms,
         ).dashboard
+        if firewall is not None:
+            self.dashboard.add_widgets(_firewall_widget(firewall))
 
     # -- topic ---------------------------------------------------------------------------------
 
@@ -131,6 +140,16 @@ class Monitoring(Construct):
         return alarm
 
     # -- alarms --------------------------------------------------------------------------------
+
+    def _firewall_alarms(self, firewall: EdgeFirewall) -> None:
+        self._alarm(
+            "WafBlockedRequests",
+            firewall.metric("BlockedRequests"),
+            threshold=WAF_BLOCKED_REQUESTS_LIMIT,
+            description=f"The web ACL blocked more than {WAF_BLOCKED_REQUESTS_LIMIT} requests "
+            "in 5 minutes: a flood, or a rate limit or managed rule refusing real users. See "
+            "the web ACL's sampled requests (docs/runbook.md, WafBlockedRequests).",
+        )
 
     def _api_alarms(self, api: ShortenerApi) -> None:
         self._alarm(
@@ -259,3 +278,16 @@ class Monitoring(Construct):
             schedule = sum(self._config.webhook_retry_delays_seconds)
             return Duration.seconds(schedule + QUEUE_AGE_LIMIT.to_seconds())
         return QUEUE_AGE_LIMIT
+
+def _firewall_widget(firewall: EdgeFirewall) -> cw.GraphWidget:
+    """Edge: what the web ACL let through, and what each of its rules blocked."""
+    return cw.GraphWidget(
+        title="0. Edge: WAF requests",
+        left=[firewall.metric("AllowedRequests", label="Allowed")],
+        right=[
+            firewall.metric("BlockedRequests", rule=rule, label=f"Blocked: {rule}")
+            for rule in firewall.rule_names
+        ],
+        width=12,
+        height=6,
+    )

@@ -12,7 +12,9 @@ from infra.cdn import Cdn
 from infra.clicks import ClickPipeline
 from infra.config import StageConfig, load_cdk_context
 from infra.consumers import SideEffects
+from infra.custom_domain import ShortDomainRecords
 from infra.data import Buckets, Tables
+from infra.edge_firewall import EdgeFirewall
 from infra.functions import FunctionFactory
 from infra.layers import SharedLayers
 from infra.monitoring import Monitoring
@@ -49,6 +51,9 @@ class ShortenerStack(Stack):
         self.clicks = ClickPipeline(
             self, "Clicks", config=config, functions=functions, tables=self.tables
         )
+        self.firewall = (
+            EdgeFirewall(self, "Firewall", config=config) if config.waf.enabled else None
+        )
         self.cdn = Cdn(
             self,
             "Cdn",
@@ -57,11 +62,23 @@ class ShortenerStack(Stack):
             qr_images=self.buckets.qr,
             access_logs=self.buckets.access_logs,
             click_log=self.clicks.log_config,
+            short_domain=config.custom_domain,
+            web_acl_arn=self.firewall.arn if self.firewall else None,
         )
         distribution = self.cdn.distribution
-        short_base_url = config.short_base_url or f"https://{distribution.distribution_domain_name}"
+        domain = config.custom_domain
+        if domain is not None and domain.hosted_zone_id:
+            ShortDomainRecords(self, "ShortDomain", domain=domain, distribution=distribution)
+        # An explicit short_base_url wins, then the short domain, then the distribution's own.
+        short_base_url = config.short_base_url or (
+            domain.base_url if domain else f"https://{distribution.distribution_domain_name}"
+        )
         self.short_base_url.publish(short_base_url)
-        own_origins = [f"https://{distribution.distribution_domain_name}", config.api_origin]
+        own_origins = [
+            f"https://{distribution.distribution_domain_name}",
+            domain.base_url if domain else "",
+            config.api_origin,
+        ]
         self.short_base_url.publish_own_origins([origin for origin in own_origins if origin])
 
         self.pipeline = EventPipeline(
@@ -90,6 +107,7 @@ class ShortenerStack(Stack):
             pipeline=self.pipeline,
             side_effects=self.side_effects,
             clicks=self.clicks,
+            firewall=self.firewall,
         )
 
         outputs = {
@@ -117,6 +135,8 @@ class ShortenerStack(Stack):
         # A domain identity is verified once these records are in its DNS (docs/runbook.md).
         for number, record in enumerate(self.side_effects.sender.dkim_records, start=1):
             outputs[f"EmailDkimRecord{number}"] = record
+        if self.firewall is not None:
+            outputs["WebAclArn"] = self.firewall.arn
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)
 

@@ -19,6 +19,7 @@ from localcloud.apigateway import ApiGateway, ApiServer, rest_api_models
 from localcloud.aws import AwsClients, MotoServer, warm_up
 from localcloud.cfn_stack import StackOutput, StackResourceRecord, new_stack_id, register_stack
 from localcloud.cloudfront import ServedDistribution, distributions
+from localcloud.cloudfront.waf import web_acl_of
 from localcloud.iam import Authorization, RoleSession, role_policies
 from localcloud.iam.report import RESOURCE_POLICY_TYPES, iam_lines
 from localcloud.intrinsics import IntrinsicError, Resolver
@@ -322,6 +323,7 @@ class LocalCloud:
             if self.cdn is not None:
                 self._restate(distribution.logical_id, "only the first distribution is served")
                 continue
+            firewall = web_acl_of(distribution.web_acl_id, self.provisioned.values())
             self.cdn = ServedDistribution(
                 distribution,
                 self.aws,
@@ -329,7 +331,10 @@ class LocalCloud:
                 self.logs,
                 self._cdn_port,
                 check_bucket_policies=self._iam,
+                web_acl=firewall[1] if firewall else None,
             )
+            if firewall is not None:
+                self._restate(firewall[0].logical_id, firewall[1].note(), "emulated")
             self.cdn.start()
             self._restate(distribution.logical_id, self.cdn.note(), "emulated")
 

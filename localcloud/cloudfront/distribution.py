@@ -59,6 +59,7 @@ class Distribution:
     domain_name: str
     behaviors: tuple[Behavior, ...]  # in precedence order, the default last
     notes: tuple[str, ...] = ()
+    web_acl_id: str = ""  # `WebACLId`: a WAFv2 web ACL's ARN (localcloud/cloudfront/waf.py)
 
     @property
     def arn(self) -> str:
@@ -126,6 +127,7 @@ def _distribution(
         domain_name=str(item.outcome.attributes.get("DomainName", "")),
         behaviors=tuple(behaviors),
         notes=tuple(notes),
+        web_acl_id=str(config.get("WebACLId") or ""),
     )
 
 

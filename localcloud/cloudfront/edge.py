@@ -33,6 +33,7 @@ from localcloud.cloudfront.expiration import ttl_seconds
 from localcloud.cloudfront.messages import Request, Response
 from localcloud.cloudfront.origins import Origins, OriginUnreachable
 from localcloud.cloudfront.policies import Selection
+from localcloud.cloudfront.waf import Blocked, WebAcl
 from localcloud.cloudfront.viewer_headers import with_viewer_headers
 from localcloud.logs import LogSink
 
@@ -68,6 +69,20 @@ def _error_page(status: int, title: str, detail: str, request_id: str) -> bytes:
     ).encode()
 
 
+def _waf_answer(blocked: Blocked, request_id: str) -> Response:
+    """What the viewer gets when the web ACL blocks: the rule's custom response, or CloudFront's
+    403 page (WAF tells CloudFront 403, and CloudFront answers with its error page)."""
+    if blocked.body is not None:
+        return Response(blocked.status, list(blocked.headers), blocked.body)
+    detail = (
+        "Request blocked. We can't connect to the server for this app or website at this time. "
+        "There might be too much traffic or a configuration error. Try again later, or contact "
+        "the app or website owner."
+    )
+    body = _error_page(blocked.status, "Request blocked.", detail, request_id)
+    return Response(blocked.status, [*blocked.headers, ("Content-Type", "text/html")], body)
+
+
 def _kept_query(query: str, selection: Selection) -> list[tuple[str, str]]:
     return [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if selection.takes(k)]
 
@@ -84,9 +99,16 @@ def _cookies(request: Request) -> list[tuple[str, str]]:
 
 class Edge:
     def __init__(
-        self, distribution: Distribution, origins: Origins, cache: EdgeCache, logs: LogSink
+        self,
+        distribution: Distribution,
+        origins: Origins,
+        cache: EdgeCache,
+        logs: LogSink,
+        web_acl: WebAcl | None = None,
     ) -> None:
         self.distribution = distribution
+        # AWS WAF, in front of everything else (localcloud/cloudfront/waf.py).
+        self.web_acl = web_acl
         self.cache = cache
         self._origins = origins
         self._logs = logs
@@ -103,7 +125,10 @@ class Edge:
         started = time.perf_counter()
         request_id = _request_id()
         behavior = self.distribution.behavior_for(request.path)
-        if request.method not in behavior.allowed_methods:
+        blocked = self.web_acl.inspect(request) if self.web_acl is not None else None
+        if blocked is not None:
+            answer, label, age = _waf_answer(blocked, request_id), "Error", None
+        elif request.method not in behavior.allowed_methods:
             body = _error_page(403, "Bad request.", _METHOD_NOT_ALLOWED, request_id)
             answer = Response(403, [("Content-Type", "text/html")], body)
             label, age = "Error", None
@@ -122,7 +147,8 @@ class Edge:
         self._logs.emit(
             self.distribution.logical_id,
             f"{request.method} {request.path} {answer.status} {label} "
-            f"({behavior.path_pattern}) {elapsed_ms:.1f} ms",
+            f"({behavior.path_pattern}) {elapsed_ms:.1f} ms"
+            + (f" blocked by WAF rule {blocked.rule}" if blocked else ""),
         )
         return Response(answer.status, headers, answer.body)
 

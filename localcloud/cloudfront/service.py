@@ -12,6 +12,7 @@ from localcloud.cloudfront.edge import Edge
 from localcloud.cloudfront.invalidations import subscribe
 from localcloud.cloudfront.origins import Origins
 from localcloud.cloudfront.server import CdnServer
+from localcloud.cloudfront.waf import WebAcl
 from localcloud.logs import LogSink
 
 _ENFORCED_PROTOCOLS = ("https-only", "redirect-to-https")
@@ -27,13 +28,14 @@ class ServedDistribution:
         port: int = 0,
         *,
         check_bucket_policies: bool = True,
+        web_acl: WebAcl | None = None,
     ) -> None:
         self.distribution = distribution
         self._checks_policies = check_bucket_policies
         origins = Origins(
             aws, api_urls, distribution.arn, check_bucket_policies=check_bucket_policies
         )
-        self.edge = Edge(distribution, origins, EdgeCache(), logs)
+        self.edge = Edge(distribution, origins, EdgeCache(), logs, web_acl)
         self._server = CdnServer(self.edge, port)
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -61,5 +63,7 @@ class ServedDistribution:
         if any(b.viewer_protocol_policy in _ENFORCED_PROTOCOLS for b in behaviors):
             parts.append("viewer protocol policy not enforced: no TLS locally")
         parts.append("compression not emulated")
+        if self.edge.web_acl is not None:
+            parts.append(f"web ACL {self.edge.web_acl.name} in front")
         parts += self.distribution.notes
         return "; ".join(parts)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Template
-from stack_template import DEV_EMAIL_SENDER, PROD_ALARM_EMAIL, PROD_EMAIL_SENDER, StackTemplate
+from stack_template import (
+    DEV_EMAIL_SENDER,
+    PROD_ALARM_EMAIL,
+    PROD_EMAIL_SENDER,
+    SHORT_DOMAIN,
+    SHORT_DOMAIN_CERTIFICATE,
+    SHORT_DOMAIN_ZONE,
+    StackTemplate,
+)
 
 from infra.config import load_cdk_context
 from infra.stack import build_app
@@ -34,4 +42,17 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> StackTemplate:
         alarm_email=PROD_ALARM_EMAIL,
         email_sender=PROD_EMAIL_SENDER,
         email_identity="domain",
+    )
+
+
+@pytest.fixture(scope="session")
+def prod_short_domain(tmp_path_factory: pytest.TempPathFactory) -> StackTemplate:
+    """prod with its short domain: `domain_name`, `certificate_arn`, `hosted_zone_id`."""
+    return _synthesize(
+        tmp_path_factory.mktemp("cdk-prod-domain"),
+        stage="prod",
+        email_sender=PROD_EMAIL_SENDER,
+        domain_name=SHORT_DOMAIN,
+        certificate_arn=SHORT_DOMAIN_CERTIFICATE,
+        hosted_zone_id=SHORT_DOMAIN_ZONE,
     )

@@ -18,6 +18,10 @@ PROD_ALARM_EMAIL = "oncall@example.com"
 # owns its address identity, prod the identity of its whole domain (`-c email_identity=domain`).
 DEV_EMAIL_SENDER = "no-reply@dev.example.com"
 PROD_EMAIL_SENDER = "no-reply@example.com"
+# The short domain the prod_short_domain fixture gives the distribution.
+SHORT_DOMAIN = "go.example.com"
+SHORT_DOMAIN_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0c2f-short-domain"
+SHORT_DOMAIN_ZONE = "Z0123456789SHORTZONE"
 
 
 def as_list(value: Any) -> list[Any]:

@@ -40,7 +40,9 @@ def test_a_domain_identity_outputs_the_dkim_records_to_publish(
     dev: StackTemplate, prod: StackTemplate
 ) -> None:
     prod_outputs = _outputs(prod)
-    assert set(prod_outputs) == OUTPUTS | {f"EmailDkimRecord{n}" for n in (1, 2, 3)}
+    dkim_records = {f"EmailDkimRecord{n}" for n in (1, 2, 3)}
+    # prod has its web ACL too (WAF is on there): WebAclArn.
+    assert set(prod_outputs) == OUTPUTS | dkim_records | {"WebAclArn"}
     assert prod_outputs["EmailDkimRecord1"] == {
         "Fn::Join": [
             " ",
