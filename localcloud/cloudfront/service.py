@@ -12,6 +12,7 @@ from localcloud.cloudfront.edge import Edge
 from localcloud.cloudfront.invalidations import subscribe
 from localcloud.cloudfront.origins import Origins
 from localcloud.cloudfront.server import CdnServer
+from localcloud.cloudfront.viewer_headers import names_device_headers
 from localcloud.cloudfront.waf import WebAcl
 from localcloud.logs import LogSink
 
@@ -63,6 +64,11 @@ class ServedDistribution:
         if any(b.viewer_protocol_policy in _ENFORCED_PROTOCOLS for b in behaviors):
             parts.append("viewer protocol policy not enforced: no TLS locally")
         parts.append("compression not emulated")
+        if any(names_device_headers(b) for b in behaviors):
+            parts.append(
+                "device headers (CloudFront-Is-*-Viewer) from User-Agent tokens, not "
+                "CloudFront's device database"
+            )
         if self.edge.web_acl is not None:
             parts.append(f"web ACL {self.edge.web_acl.name} in front")
         parts += self.distribution.notes

@@ -77,6 +77,11 @@ def _named(behavior: Behavior, header: str) -> bool:
                for s in selections)  # fmt: skip
 
 
+def names_device_headers(behavior: Behavior) -> bool:
+    """Whether the behaviour's policies make the edge add any device header."""
+    return any(_named(behavior, header) for header in DEVICE_HEADERS)
+
+
 def with_viewer_headers(request: Request, behavior: Behavior) -> Request:
     """The request as the behaviour's policies see it: the device headers they name, set by
     the edge (any the viewer sent are dropped)."""
