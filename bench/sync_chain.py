@@ -57,7 +57,7 @@ def _deliver_webhooks(event: LinkEvent) -> None:
     body = signing.payload(event)
     for endpoint in endpoints.subscribed(event.link.owner, event.type):
         target = ssrf.vet_url(endpoint.url, allow_loopback=settings.allow_loopback_webhooks())
-        headers = signing.signed_headers(endpoint.secret, f"msg_{event.id}", body, utcnow())
+        headers = signing.signed_headers([endpoint.secret], f"msg_{event.id}", body, utcnow())
         response = transport.post(
             target, body.encode(), headers, timeout=delivery.REQUEST_TIMEOUT_SECONDS
         )

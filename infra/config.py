@@ -94,6 +94,15 @@ def _as_delays(value: Any) -> tuple[int, ...]:
     return tuple(int(delay) for delay in delays)
 
 
+def _as_disable_rule(value: Any) -> dict[str, int]:
+    """{"failing_for_seconds", "failures"}: both must hold before an endpoint is disabled."""
+    rule = json.loads(value) if isinstance(value, str) else dict(value or {})
+    return {
+        "failing_for_seconds": int(rule.get("failing_for_seconds", 0)),
+        "failures": int(rule.get("failures", 20)),
+    }
+
+
 # CloudFront reads a viewer certificate from ACM in this region only, and a web ACL for a
 # distribution (scope CLOUDFRONT) is created there too.
 CLOUDFRONT_CONTROL_REGION = "us-east-1"
@@ -362,6 +371,9 @@ class StageConfig:
     click_retention_days: int = 400
     click_batch_size: int = 100
     click_batching_window_seconds: int = 1
+    # An endpoint is disabled when its failed deliveries in a row have lasted this long and
+    # number this many (cdk.json `webhook_disable_after`, `local_webhook_disable_after`).
+    webhook_disable_after: Mapping[str, int] | None = None
 
     @classmethod
     def from_node(cls, node: Node) -> StageConfig:
@@ -404,6 +416,9 @@ class StageConfig:
             plans=_as_plans(context("plans")),
             log_retention_days=int(settings["log_retention_days"]),
             webhook_retry_delays_seconds=_as_delays(context(delays_key)),
+            webhook_disable_after=_as_disable_rule(
+                context("local_webhook_disable_after" if local else "webhook_disable_after")
+            ),
             api_origin=str(context("api_origin", "")).rstrip("/"),
             custom_domain=CustomDomain.of_settings(settings),
             waf=WafSettings.of_settings(settings),

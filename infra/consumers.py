@@ -21,7 +21,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.data import Buckets, Tables
 from infra.email_identity import SenderIdentity
-from infra.functions import FunctionFactory
+from infra.functions import FunctionFactory, ShortenerFunction
 from infra.logical_ids import pin_logical_id
 from infra.nag import acknowledge
 from infra.pipeline import EVENT_SOURCE
@@ -34,6 +34,9 @@ BATCH_SIZE = 10
 # Caps what one side effect can take from its peer (SES, a partner, CloudFront) and from the
 # account's Lambda concurrency, whatever the backlog.
 MAX_CONCURRENCY = 5
+# The longest a delivery message waits on its queue: SQS's DelaySeconds ceiling, past which a
+# retry hops on as a new message (shortener/webhooks/schedule.py).
+DELIVERY_HOP_DELAY = Duration.minutes(15)
 
 
 class QueueConsumer(Construct):
@@ -114,6 +117,7 @@ class SideEffects(Construct):
         self.qr = self._qr(buckets)
         self.stats = self._stats()
         self.email = self._email()
+        self.notice = self._webhook_notice()
         self.delivery = self._webhook_delivery()
         self.webhooks = self._webhook_dispatch()
         self.cdn = self._cdn(distribution)
@@ -174,10 +178,36 @@ class SideEffects(Construct):
         self.sender.grant_send_email(email.function.function)
         return email
 
-    def _webhook_delivery(self) -> QueueConsumer:
-        """One message per (event, endpoint): each partner is retried on its own schedule."""
+    def _webhook_notice(self) -> QueueConsumer:
+        """The owner's email when an endpoint is disabled: its own queue, DLQ and idempotency,
+        so a slow or failing SES never holds up a delivery."""
         tables = self._tables
-        delays = self._config.webhook_retry_delays_seconds
+        notice = QueueConsumer(
+            self,
+            "WebhookNoticeConsumer",
+            name="WebhookNotice",
+            function_name="webhook_notice",
+            functions=self._functions,
+            environment={
+                "KEYS_TABLE_NAME": tables.keys.table_name,
+                "IDEMPOTENCY_TABLE_NAME": tables.idempotency.table_name,
+                "EMAIL_SENDER": self.sender.sender,
+            },
+        )
+        notice.function.grant_read_data(tables.keys)
+        notice.function.grant_read_write_data(tables.idempotency)
+        self.sender.grant_send_email(notice.function.function)
+        return notice
+
+    def _webhook_delivery(self) -> QueueConsumer:
+        """One message per attempt of one (event, endpoint): each partner on its own schedule.
+
+        A retry is a new message the deliverer sends to its own queue (delayed, hopping every
+        15 minutes until due), so the schedule can be longer than SQS's delay and visibility
+        limits; the last try's failure is sent to the DLQ by the deliverer itself. The queue's
+        maxReceiveCount only catches messages the function could not handle at all.
+        """
+        tables = self._tables
         delivery = QueueConsumer(
             self,
             "DeliveryConsumer",
@@ -186,18 +216,31 @@ class SideEffects(Construct):
             functions=self._functions,
             environment={
                 "WEBHOOKS_TABLE_NAME": tables.webhooks.table_name,
-                "WEBHOOK_RETRY_DELAYS": json.dumps(list(delays)),
+                "WEBHOOK_RETRY_DELAYS": json.dumps(list(self._config.webhook_retry_delays_seconds)),
+                "WEBHOOK_DISABLE_AFTER": json.dumps(self._config.webhook_disable_after or {}),
                 "ALLOW_LOOPBACK_WEBHOOKS": self._config.allow_loopback_webhooks,
+                "WEBHOOK_NOTICE_QUEUE_URL": self.notice.queues.queue.queue_url,
             },
             # One delivery per invocation, so that a slow partner never holds another's.
             batch_size=1,
-            # The first try plus one per retry delay, then the delivery DLQ.
-            max_receive_count=len(delays) + 1,
         )
-        # The event source's consume grant includes sqs:ChangeMessageVisibility, with which
-        # the deliverer sets each retry's delay.
+        queues = delivery.queues
+        # Its own queue's URL and its DLQ's: set after creation, the queues need the function's
+        # timeout for their visibility timeout.
+        delivery.function.function.add_environment("DELIVERY_QUEUE_URL", queues.queue.queue_url)
+        delivery.function.function.add_environment(
+            "DELIVERY_DEAD_LETTER_QUEUE_URL", queues.dead_letter_queue.queue_url
+        )
         delivery.function.grant_read_write_data(tables.webhooks)
+        for queue in (queues.queue, queues.dead_letter_queue, self.notice.queues.queue):
+            queue.grant_send_messages(delivery.function.function)
         return delivery
+
+    def let_queue_deliveries(self, function: ShortenerFunction) -> None:
+        """Give a function (the API's) DELIVERY_QUEUE_URL and the right to send to it."""
+        queue = self.delivery.queues.queue
+        function.function.add_environment("DELIVERY_QUEUE_URL", queue.queue_url)
+        queue.grant_send_messages(function.function)
 
     def _webhook_dispatch(self) -> QueueConsumer:
         tables = self._tables
@@ -238,7 +281,7 @@ class SideEffects(Construct):
 
     @property
     def all(self) -> list[QueueConsumer]:
-        return [*self.link_event_consumers, self.delivery]
+        return [*self.link_event_consumers, self.delivery, self.notice]
 
     def _consumer(
         self,

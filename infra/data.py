@@ -51,7 +51,17 @@ class Tables(Construct):
         )
         self._by_owner(self.keys)
 
-        self.webhooks = self._table("WebhooksTable", partition_key="pk", sort_key="sk")
+        # Delivery log items expire 30 days after their last attempt (shortener/webhooks).
+        self.webhooks = self._table(
+            "WebhooksTable", partition_key="pk", sort_key="sk", time_to_live_attribute="expires_at"
+        )
+        # An endpoint's deliveries newest first (`pk` is the endpoint's partition of the log).
+        self.webhooks.add_global_secondary_index(
+            index_name="by_time",
+            partition_key=_key("pk"),
+            sort_key=_key("created_at"),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         # Powertools' idempotency records expire through the table's TTL.
         self.idempotency = self._table(
             "IdempotencyTable", partition_key="id", time_to_live_attribute="expiration"

@@ -45,6 +45,7 @@ SIZES: Mapping[str, FunctionSize] = {
     "email": FunctionSize(256, Duration.seconds(30)),
     "webhook_dispatch": FunctionSize(256, Duration.seconds(30)),
     "webhook_deliver": FunctionSize(256, Duration.seconds(30)),
+    "webhook_notice": FunctionSize(256, Duration.seconds(30)),
     "cdn": FunctionSize(256, Duration.seconds(30)),
     # A batch of up to 100 log records, aggregated in memory, then a few counter writes.
     "clicks": FunctionSize(256, Duration.seconds(60)),

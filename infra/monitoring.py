@@ -17,7 +17,7 @@ from constructs import Construct
 from infra.api import ShortenerApi
 from infra.clicks import ClickPipeline
 from infra.config import StageConfig
-from infra.consumers import QueueConsumer, SideEffects
+from infra.consumers import DELIVERY_HOP_DELAY, QueueConsumer, SideEffects
 from infra.dashboard import PipelineDashboard
 from infra.edge_firewall import EdgeFirewall
 from infra.logical_ids import pin_logical_id
@@ -273,11 +273,11 @@ class Monitoring(Construct):
 
     def _queue_age_limit(self, consumer: QueueConsumer) -> Duration:
         if consumer is self._side_effects.delivery:
-            # Deliveries wait out their retry delays on purpose: only a message older than the
-            # whole schedule is stuck.
-            schedule = sum(self._config.webhook_retry_delays_seconds)
-            return Duration.seconds(schedule + QUEUE_AGE_LIMIT.to_seconds())
+            # A retry waits as a delayed message (up to 15 minutes, then it hops on): only a
+            # message older than its delay plus the usual limit is stuck.
+            return Duration.seconds(DELIVERY_HOP_DELAY.to_seconds() + QUEUE_AGE_LIMIT.to_seconds())
         return QUEUE_AGE_LIMIT
+
 
 def _firewall_widget(firewall: EdgeFirewall) -> cw.GraphWidget:
     """Edge: what the web ACL let through, and what each of its rules blocked."""

@@ -99,6 +99,8 @@ class ShortenerStack(Stack):
             bus=self.pipeline.bus,
             distribution=distribution,
         )
+        # Test events, resends and recoveries asked for through the API go to the delivery queue.
+        self.side_effects.let_queue_deliveries(self.api.api_function)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -44,7 +44,7 @@ def test_default_is_the_dev_stage_from_cdk_json() -> None:
     assert config.stack_name == "Shortener-dev"
     assert config.local is False
     assert config.allow_loopback_webhooks == "false"
-    assert config.webhook_retry_delays_seconds == (30, 120, 600, 3600, 21600)
+    assert config.webhook_retry_delays_seconds == (5, 300, 1800, 7200, 18000, 36000, 36000)
     assert config.removal_policy == RemovalPolicy.DESTROY
     assert config.email == EmailSettings(sender=SENDER, identity="address")
 

@@ -42,6 +42,16 @@ def test_owner_indexes_list_items_newest_first(dev: StackTemplate) -> None:
     assert _key_schema(dev.props("WebhooksTable")) == {"HASH": "pk", "RANGE": "sk"}
 
 
+def test_the_delivery_log_expires_by_ttl_and_lists_an_endpoints_deliveries_newest_first(
+    dev: StackTemplate,
+) -> None:
+    webhooks = dev.props("WebhooksTable")
+    assert webhooks["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert _indexes(webhooks) == {
+        "by_time": {"keys": {"HASH": "pk", "RANGE": "created_at"}, "projection": "ALL"}
+    }
+
+
 def test_idempotency_records_expire_by_ttl(dev: StackTemplate) -> None:
     idempotency = dev.props("IdempotencyTable")
     assert _key_schema(idempotency) == {"HASH": "id"}

@@ -22,6 +22,7 @@ ENVIRONMENT = {
         "SHORT_BASE_URL_PARAMETER",
         "OWN_ORIGINS_PARAMETER",
         "ALLOW_LOOPBACK_WEBHOOKS",
+        "DELIVERY_QUEUE_URL",
     },
     "redirect": {"LINKS_TABLE_NAME", "REDIRECT_CACHE_TTL_SECONDS"},
     "enrich": {"SHORT_BASE_URL_PARAMETER"},
@@ -37,8 +38,13 @@ ENVIRONMENT = {
     "webhook_deliver": {
         "WEBHOOKS_TABLE_NAME",
         "WEBHOOK_RETRY_DELAYS",
+        "WEBHOOK_DISABLE_AFTER",
         "ALLOW_LOOPBACK_WEBHOOKS",
+        "DELIVERY_QUEUE_URL",
+        "DELIVERY_DEAD_LETTER_QUEUE_URL",
+        "WEBHOOK_NOTICE_QUEUE_URL",
     },
+    "webhook_notice": {"KEYS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "EMAIL_SENDER"},
     "cdn": {"LINKS_TABLE_NAME", "DISTRIBUTION_ID"},
     "clicks": {
         "CLICK_LOG_FIELDS",
@@ -128,6 +134,6 @@ def test_no_custom_resources_that_only_aws_could_run(dev: StackTemplate) -> None
 
 def test_webhook_retry_schedule_and_loopback_follow_the_stage(dev: StackTemplate) -> None:
     deliver = _variables(dev, "webhook_deliver")
-    assert json.loads(deliver["WEBHOOK_RETRY_DELAYS"]) == [30, 120, 600, 3600, 21600]
+    assert json.loads(deliver["WEBHOOK_RETRY_DELAYS"]) == [5, 300, 1800, 7200, 18000, 36000, 36000]
     assert deliver["ALLOW_LOOPBACK_WEBHOOKS"] == "false"
     assert _variables(dev, "api")["ALLOW_LOOPBACK_WEBHOOKS"] == "false"

@@ -31,6 +31,7 @@ FUNCTIONS = (
     "email",
     "webhook_dispatch",
     "webhook_deliver",
+    "webhook_notice",
     "cdn",
 )
 
@@ -107,7 +108,8 @@ def test_qr_writes_and_deletes_images_and_no_other_function_touches_them(
 
 def test_email_sends_only_from_its_identity(dev: StackTemplate) -> None:
     assert "ses:SendEmail" in dev.actions_on("email", "EmailSenderIdentity")
-    for function in set(FUNCTIONS) - {"email"}:
+    assert "ses:SendEmail" in dev.actions_on("webhook_notice", "EmailSenderIdentity")
+    for function in set(FUNCTIONS) - {"email", "webhook_notice"}:
         assert not any(a.startswith("ses:") for a in dev.all_actions(function))
 
 
@@ -117,11 +119,21 @@ def test_cdn_invalidates_only_its_distribution(dev: StackTemplate) -> None:
         assert "cloudfront:CreateInvalidation" not in dev.all_actions(function)
 
 
-def test_dispatch_sends_deliveries_and_deliver_can_delay_retries(dev: StackTemplate) -> None:
+def test_dispatch_sends_deliveries_and_deliver_sends_retries_dead_letters_and_notices(
+    dev: StackTemplate,
+) -> None:
     assert "sqs:SendMessage" in dev.actions_on("webhook_dispatch", "DeliveryQueue")
+    assert dev.actions_on("api", "DeliveryQueue") >= {"sqs:SendMessage"}  # test, resend, recover
+    assert not any(a.startswith("sqs:Receive") for a in dev.actions_on("api", "DeliveryQueue"))
     deliver = dev.actions_on("webhook_deliver", "DeliveryQueue")
-    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} <= deliver
-    assert "sqs:SendMessage" not in deliver
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} <= deliver
+    assert "sqs:SendMessage" in dev.actions_on("webhook_deliver", "DeliveryDeadLetterQueue")
+    assert "sqs:SendMessage" in dev.actions_on("webhook_deliver", "WebhookNoticeQueue")
+    assert not any(a.startswith("ses:") for a in dev.all_actions("webhook_deliver"))
+    assert dev.actions_on("webhook_notice", "WebhooksTable") == set()
+    notice_keys = dev.actions_on("webhook_notice", "KeysTable")
+    assert "dynamodb:Query" in notice_keys
+    assert not notice_keys & WRITE
 
 
 def test_functions_may_write_only_their_own_logs(dev: StackTemplate) -> None:

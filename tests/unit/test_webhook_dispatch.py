@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shortener import effects
+from shortener.clock import now_iso
 from shortener.events import LinkEvent
 from shortener.models import WebhookDeliveryModel, WebhookEndpointModel
 from shortener.webhooks import delivery_log, endpoints
@@ -104,7 +105,10 @@ def test_an_event_whose_deliveries_are_still_pending_is_queued_again(
             DeliveryMessage.for_endpoint(event, endpoint_id=endpoint_id, owner="alice")
         )
     [finished] = logged(delivered)
-    delivery_log.record_attempt(finished, state="delivered", status_code=200, error=None)
+    assert delivery_log.claim(finished, 1)
+    delivery_log.record_attempt(
+        finished, 1, state="delivered", at=now_iso(), status_code=200, duration_ms=3, error=None
+    )
 
     dispatch_events(event)
 

@@ -117,6 +117,7 @@ def test_delivery_log_lists_deliveries_newest_first(
     assert [item["code"] for item in items] == ["second2", "first01"]
     shown = dict(items[0])
     assert shown.pop("updated_at")
+    assert shown.pop("created_at")
     assert shown == {
         "delivery_id": delivery_id_for(second.id, endpoint["id"]),
         "event_id": second.id,
@@ -126,9 +127,16 @@ def test_delivery_log_lists_deliveries_newest_first(
         "last_status_code": None,
         "last_error": None,
         "state": "pending",
+        "next_attempt_at": None,
     }
     newest = api("GET", f"/webhooks/{endpoint['id']}/deliveries", query={"limit": "1"})
     assert [item["code"] for item in newest.json()["items"]] == ["second2"]
+    following = api(
+        "GET",
+        f"/webhooks/{endpoint['id']}/deliveries",
+        query={"limit": "1", "cursor": newest.json()["next_cursor"]},
+    ).json()
+    assert [item["code"] for item in following["items"]] == ["first01"]
     assert_problem(api("GET", f"/webhooks/{endpoint['id']}/deliveries", query={"limit": "0"}), 422)
 
 

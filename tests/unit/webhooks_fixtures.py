@@ -8,6 +8,7 @@ session, so their names say they are the webhooks' own.
 from __future__ import annotations
 
 import importlib
+import json
 import socket
 from collections.abc import Iterator
 from functools import cache
@@ -19,7 +20,7 @@ import pytest
 
 from shortener import settings
 from shortener.events import LinkEvent
-from shortener.webhooks import delivery_queue, ssrf
+from shortener.webhooks import ssrf
 from tests.unit.conftest import REGION, AwsResources, new_lambda_context
 from tests.unit.consumer_events import sqs_event
 from tests.unit.webhooks_support import (
@@ -47,16 +48,24 @@ def webhook_cloud(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setenv("ALLOW_LOOPBACK_WEBHOOKS", "true")
     sqs = _sqs()
     dlq_url = sqs.create_queue(QueueName=f"{DELIVERY_QUEUE}-dlq")["QueueUrl"]
-    url = sqs.create_queue(QueueName=DELIVERY_QUEUE)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+    redrive = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": 5}
+    url = sqs.create_queue(
+        QueueName=DELIVERY_QUEUE, Attributes={"RedrivePolicy": json.dumps(redrive)}
+    )["QueueUrl"]
+    notice_url = sqs.create_queue(QueueName="WebhookNoticeQueue")["QueueUrl"]
     monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
+    monkeypatch.setenv("DELIVERY_DEAD_LETTER_QUEUE_URL", dlq_url)
+    monkeypatch.setenv("WEBHOOK_NOTICE_QUEUE_URL", notice_url)
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    delivery_queue._queue_url.cache_clear()
     cloud = WebhookCloud(
-        DeliveryQueues(sqs, url, arn["Attributes"]["QueueArn"], dlq_url), monkeypatch
+        DeliveryQueues(sqs, url, arn["Attributes"]["QueueArn"], dlq_url), monkeypatch, notice_url
     )
     cloud.retry_after(*DEFAULT_RETRY_DELAYS)
+    settings.webhook_disable_after.cache_clear()
     yield cloud
     settings.webhook_retry_delays.cache_clear()
+    settings.webhook_disable_after.cache_clear()
 
 
 @pytest.fixture

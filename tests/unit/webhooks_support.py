@@ -87,9 +87,7 @@ class DeliveryQueues:
         return [json.loads(message["Body"]) for message in messages]
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        """What the DLQ holds once the queue is polled again, which is when SQS moves a message
-        that has been received maxReceiveCount times."""
-        self.lambda_event()
+        """What the delivery DLQ holds (the deliverer sends a delivery there after its last try)."""
         return self.received_bodies(self.dlq_url)
 
     def depth(self, queue_url: str | None = None) -> int:
@@ -107,18 +105,16 @@ class WebhookCloud:
     queues: DeliveryQueues
     monkeypatch: pytest.MonkeyPatch
 
+    notice_url: str = ""
+
     def retry_after(self, *delays: int) -> None:
-        """Set the retry schedule the way the stack does: the deliverer's WEBHOOK_RETRY_DELAYS
-        and, to match, the delivery queue's maxReceiveCount (one try more than delays)."""
+        """Set the retry schedule the way the stack does: the deliverer's WEBHOOK_RETRY_DELAYS."""
         self.monkeypatch.setenv("WEBHOOK_RETRY_DELAYS", json.dumps(list(delays)))
         settings.webhook_retry_delays.cache_clear()
-        dlq_arn = self.queues.sqs.get_queue_attributes(
-            QueueUrl=self.queues.dlq_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": len(delays) + 1}
-        self.queues.sqs.set_queue_attributes(
-            QueueUrl=self.queues.url, Attributes={"RedrivePolicy": json.dumps(redrive)}
-        )
+
+    def notices(self) -> list[dict[str, Any]]:
+        """The disable notices the deliverer queued for the notice function."""
+        return self.queues.received_bodies(self.notice_url)
 
 
 @dataclass
@@ -138,6 +134,8 @@ class Partner:
         self.received: list[ReceivedDelivery] = []
         self.secret: str | None = None
         self.statuses: deque[int] = deque()  # answers to give, in order; then 204
+        self.retry_after: str | None = None  # a Retry-After header on every failure answer
+        self.body_on_failure = b"partner is down for maintenance"
         self.released = threading.Event()
         partner = self
 
@@ -154,8 +152,10 @@ class Partner:
                 if status == Partner.HANG:
                     partner.released.wait(timeout=30)
                     return
-                answer = b"partner is down for maintenance" if status >= 300 else b""
+                answer = partner.body_on_failure if status >= 300 else b""
                 self.send_response(status)
+                if status >= 300 and partner.retry_after is not None:
+                    self.send_header("retry-after", partner.retry_after)
                 self.send_header("content-length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)

@@ -205,6 +205,14 @@ class WebhookEndpointModel(Model):
     enabled = BooleanAttribute(default=True)
     consecutive_failures = NumberAttribute(default=0)
     disabled_at = UnicodeAttribute(null=True)
+    # When the current streak of failed deliveries began (None while deliveries arrive).
+    failing_since = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    # A rotation keeps the secret it replaced signing beside the new one until this time.
+    previous_secret = UnicodeAttribute(null=True)
+    previous_secret_expires_at = UnicodeAttribute(null=True)
+    # Set with the disabling write, cleared once the owner's notice is queued.
+    disable_notice_pending = BooleanAttribute(null=True)
 
     @staticmethod
     def partition_key(owner: str) -> str:
@@ -215,6 +223,26 @@ class WebhookEndpointModel(Model):
         return f"endpoint#{endpoint_id}"
 
 
+class DeliveriesByTime(GlobalSecondaryIndex["WebhookDeliveryModel"]):
+    """An endpoint's deliveries, newest first when queried with scan_index_forward=False."""
+
+    class Meta:
+        index_name = "by_time"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class DeliveryAttempt(MapAttribute[str, Any]):
+    """One attempt as the delivery log shows it; never the partner's body beyond its cap."""
+
+    at = UnicodeAttribute()
+    status_code = NumberAttribute(null=True)
+    duration_ms = NumberAttribute()
+    error = UnicodeAttribute(null=True)
+
+
 class WebhookDeliveryModel(Model):
     class Meta(BoundedCalls):
         table_name = os.environ.get("WEBHOOKS_TABLE_NAME", "Webhooks")
@@ -222,15 +250,27 @@ class WebhookDeliveryModel(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     delivery_id = UnicodeAttribute()
+    owner = UnicodeAttribute(null=True)
     event_id = UnicodeAttribute()
     event_type = UnicodeAttribute()
-    code = UnicodeAttribute()
+    code = UnicodeAttribute(null=True)
+    # The event as delivered (JSON), so that a resend or a recovery can queue it again.
+    event = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+    attempt_log = ListAttribute[DeliveryAttempt](of=DeliveryAttempt, null=True)
     last_status_code = NumberAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
     state = UnicodeAttribute(default="pending")
+    next_attempt_at = UnicodeAttribute(null=True)
+    # The attempt a deliverer is making now, and until when it holds it (see delivery_log).
+    claimed_attempt = NumberAttribute(null=True)
+    claimed_until = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # The table's TTL attribute (epoch seconds): the log keeps 30 days after the last activity.
+    expires_at = NumberAttribute(null=True)
+
+    by_time = DeliveriesByTime()
 
     @staticmethod
     def partition_key(endpoint_id: str) -> str:

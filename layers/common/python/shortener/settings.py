@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 
@@ -53,6 +54,33 @@ def allow_loopback_webhooks() -> bool:
 @lru_cache(maxsize=1)
 def webhook_retry_delays() -> tuple[int, ...]:
     return tuple(int(delay) for delay in json.loads(env("WEBHOOK_RETRY_DELAYS")))
+
+
+@dataclass(frozen=True)
+class DisableRule:
+    """An endpoint whose failed deliveries in a row have lasted this long and number this many
+    is disabled."""
+
+    failing_for_seconds: int
+    failures: int
+
+
+@lru_cache(maxsize=1)
+def webhook_disable_after() -> DisableRule:
+    """WEBHOOK_DISABLE_AFTER: {"failing_for_seconds", "failures"} (default: 20 in a row)."""
+    value = json.loads(os.environ.get("WEBHOOK_DISABLE_AFTER") or "{}")
+    return DisableRule(
+        failing_for_seconds=int(value.get("failing_for_seconds", 0)),
+        failures=int(value.get("failures", 20)),
+    )
+
+
+def delivery_dead_letter_queue_url() -> str:
+    return env("DELIVERY_DEAD_LETTER_QUEUE_URL")
+
+
+def webhook_notice_queue_url() -> str:
+    return env("WEBHOOK_NOTICE_QUEUE_URL")
 
 
 def short_base_url() -> str:

@@ -1,16 +1,15 @@
-"""The delivery queue: fan-out sends to it, and a failed attempt reschedules its own message."""
+"""The delivery queue: fan-out, resends and recoveries send to it, and each attempt sends the
+next one (or its hop, or its dead letter) before its own message is acknowledged."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 from shortener import settings
 from shortener.aws_clients import client
 from shortener.webhooks.messages import DeliveryMessage
 
 SEND_BATCH_LIMIT = 10  # SendMessageBatch takes at most ten entries
-MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600  # SQS's ceiling for ChangeMessageVisibility
 
 
 class DeliveriesNotQueued(RuntimeError):
@@ -34,20 +33,18 @@ def send(messages: Sequence[DeliveryMessage]) -> None:
             raise DeliveriesNotQueued(f"{len(failed)} deliveries not queued: {', '.join(codes)}")
 
 
-@lru_cache(maxsize=8)
-def _queue_url(queue_arn: str) -> str:
-    *_, account, name = queue_arn.split(":")
-    return client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+def send_later(message: DeliveryMessage, delay_seconds: int) -> None:
+    """Queue one message to become visible after `delay_seconds` (at most 900, SQS's limit)."""
+    client("sqs").send_message(
+        QueueUrl=settings.delivery_queue_url(),
+        MessageBody=message.model_dump_json(),
+        DelaySeconds=delay_seconds,
+    )
 
 
-def redeliver_after(queue_arn: str, receipt_handle: str, delay_seconds: int) -> None:
-    """Make a received message visible again after `delay_seconds` (0: at once).
-
-    Reported as a batch item failure, the message then comes back after the delay, and SQS
-    moves it to the dead-letter queue once it has been received maxReceiveCount times.
-    """
-    client("sqs").change_message_visibility(
-        QueueUrl=_queue_url(queue_arn),
-        ReceiptHandle=receipt_handle,
-        VisibilityTimeout=max(0, min(delay_seconds, MAX_VISIBILITY_TIMEOUT_SECONDS)),
+def dead_letter(message: DeliveryMessage) -> None:
+    """Park a delivery whose schedule ran out in the delivery DLQ, as the first try of a new
+    round: `ops dlq redrive` sends it back as it is, and it is then tried once more."""
+    client("sqs").send_message(
+        QueueUrl=settings.delivery_dead_letter_queue_url(), MessageBody=message.model_dump_json()
     )

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 
 from shortener.webhooks.ssrf import WebhookTarget
 
-# Enough of a partner's answer to say why it failed, never a whole (possibly large) body.
-RESPONSE_SNIPPET_BYTES = 200
+# Enough of a partner's answer to say why it failed, never a whole (possibly large) body: only
+# this much is read from the socket, and only this much can reach the delivery log.
+RESPONSE_SNIPPET_BYTES = 1024
 
 
 @dataclass(frozen=True)
 class PartnerResponse:
     status: int
     snippet: str
+    retry_after: str | None = None
 
 
 def _open_socket(addresses: tuple[str, ...], port: int, timeout: float | None) -> socket.socket:
@@ -70,6 +72,8 @@ def post(
         connection.request("POST", target.request_target, body=body, headers=headers)
         response = connection.getresponse()
         snippet = response.read(RESPONSE_SNIPPET_BYTES).decode("utf-8", errors="replace")
-        return PartnerResponse(status=response.status, snippet=snippet)
+        return PartnerResponse(
+            status=response.status, snippet=snippet, retry_after=response.getheader("retry-after")
+        )
     finally:
         connection.close()
