@@ -37,3 +37,23 @@ def test_the_committed_document_is_the_generated_one() -> None:
     assert committed == json.loads(openapi_document()), (
         "docs/openapi.json is stale: run `make openapi` and commit the result"
     )
+
+
+def test_every_management_operation_lists_the_gateway_s_403_and_429() -> None:
+    document = json.loads(openapi_document())
+    public = {"/openapi.json", "/docs", "/{code}"}
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        if path not in public and not path.startswith("/docs/")
+        for method, operation in item.items()
+    ]
+
+    assert len(operations) >= 19
+    for path, method, operation in operations:
+        for status in ("401", "403", "429"):
+            response = operation["responses"].get(status)
+            assert response, f"{method.upper()} {path} does not list {status}"
+            if method != "head":  # HEAD answers no body
+                assert list(response["content"]) == ["application/problem+json"]
+        assert "Retry-After" in operation["responses"]["429"]["headers"]

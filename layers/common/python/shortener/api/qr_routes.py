@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from shortener import effects, settings
 from shortener.api.caller import current_owner
-from shortener.api.problem_responses import problem_responses
+from shortener.api.problem_responses import GATEWAY_STATUSES, problem_responses
 from shortener.links import store
 from shortener.problems import not_found
 from shortener.qr_status import EFFECT, ready_images
@@ -59,7 +59,7 @@ def image_url(key: str) -> str:
             "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
             "content": {content_types.APPLICATION_JSON: {"model": QrPending}},
         },
-        **problem_responses(401, 404, 422),
+        **problem_responses(*GATEWAY_STATUSES, 404, 422),
     },
 )
 def get_link_qr(
