@@ -33,8 +33,8 @@ from localcloud.cloudfront.expiration import ttl_seconds
 from localcloud.cloudfront.messages import Request, Response
 from localcloud.cloudfront.origins import Origins, OriginUnreachable
 from localcloud.cloudfront.policies import Selection
-from localcloud.cloudfront.waf import Blocked, WebAcl
 from localcloud.cloudfront.viewer_headers import with_viewer_headers
+from localcloud.cloudfront.waf import Blocked, WebAcl
 from localcloud.logs import LogSink
 
 POP = "LCL1-C1"
