@@ -96,8 +96,8 @@ def test_a_crash_between_two_transactions_loses_and_doubles_nothing(
     clicks_consumer, link, api, lambda_context, monkeypatch
 ):
     link("abc1234")
-    # 150 distinct visitors need a marker and a visitor marker each: three transactions.
-    lines = [log_line(ip=f"198.51.100.{n}", user_agent=FIREFOX) for n in range(150)]
+    # 60 distinct visitors need a marker and a visitor marker each: two transactions.
+    lines = [log_line(ip=f"198.51.100.{n}", user_agent=FIREFOX) for n in range(60)]
     writes = []
     real_write = store.write
 
@@ -110,13 +110,13 @@ def test_a_crash_between_two_transactions_loses_and_doubles_nothing(
     monkeypatch.setattr(store, "write", crash_after_the_first)
     with pytest.raises(ConnectionError):
         clicks_consumer(kinesis_event(*lines), lambda_context)
-    assert 0 < totals(api)["clicks"] < 150
+    assert 0 < totals(api)["clicks"] < 60
     monkeypatch.setattr(store, "write", real_write)
 
     response = clicks_consumer(kinesis_event(*lines), lambda_context)
 
     assert failed_sequence_numbers(response) == []
-    assert totals(api) == {"clicks": 150, "unique_visitors": 150, "bots": 0, "qr_scans": 0}
+    assert totals(api) == {"clicks": 60, "unique_visitors": 60, "bots": 0, "qr_scans": 0}
     assert writes == [store.MAX_TRANSACTION_ACTIONS]
 
 
@@ -217,3 +217,34 @@ def test_counters_expire_after_the_retention_and_markers_after_the_stream(
     assert int(items["link"]["expires"]["N"]) == int((hour + timedelta(days=30)).timestamp())
     assert int(items["request"]["expires"]["N"]) - int(items["visitor"]["expires"]["N"]) in (0, 1)
     assert set(items) == {"link", "owner", "request", "visitor"}
+
+
+def test_a_duplicate_the_first_read_missed_is_caught_by_the_transaction(
+    clicks_consumer, link, api, lambda_context, monkeypatch
+):
+    link("abc1234")
+    lines = [log_line(user_agent=ua) for ua in (FIREFOX, CHROME, SLACKBOT)]
+    clicks_consumer(kinesis_event(*lines), lambda_context)
+    # As if another invocation counted these records between the read and the write.
+    monkeypatch.setattr(store, "existing", lambda keys: set())
+
+    response = clicks_consumer(kinesis_event(*lines, log_line(user_agent=IPHONE)), lambda_context)
+
+    assert failed_sequence_numbers(response) == []
+    assert totals(api) == {"clicks": 3, "unique_visitors": 3, "bots": 1, "qr_scans": 0}
+
+
+def test_a_big_replay_is_read_as_counted_and_writes_nothing(
+    clicks_consumer, link, api, lambda_context, monkeypatch
+):
+    link("abc1234")
+    # More than one transaction's worth of records, from fewer visitors.
+    lines = [log_line(ip=f"198.51.100.{n % 40}", user_agent=FIREFOX) for n in range(120)]
+    clicks_consumer(kinesis_event(*lines), lambda_context)
+    writes: list[int] = []
+    monkeypatch.setattr(store, "write", lambda actions: writes.append(len(actions)))
+
+    clicks_consumer(kinesis_event(*lines), lambda_context)
+
+    assert writes == []
+    assert totals(api) == {"clicks": 120, "unique_visitors": 40, "bots": 0, "qr_scans": 0}

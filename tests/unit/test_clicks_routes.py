@@ -72,28 +72,27 @@ def test_by_hour_within_a_day(api, clicked):
     ]
 
 
-@pytest.mark.parametrize(
-    ("group_by", "breakdown"),
-    [
-        ("browser", [("Chrome", 2), ("Firefox", 2), ("Mobile Safari", 1)]),
-        ("country", [("DE", 3), ("FR", 1), ("US", 1)]),
-        ("device", [("desktop", 4), ("mobile", 1)]),
-        ("os", [("Windows", 2), ("Linux", 2), ("iOS", 1)]),
-        ("referrer", [("direct", 4), ("news.example.org", 1)]),
-        ("source", [("link", 4), ("qr", 1)]),
-    ],
-)
-def test_a_breakdown_of_the_human_clicks(api, clicked, group_by, breakdown):
-    answer = api(
-        "GET",
-        "/links/abc1234/clicks",
-        query={"from": "2026-11-26", "to": "2026-11-27", "group_by": group_by},
-    )
+BREAKDOWNS = {
+    "browser": [("Chrome", 2), ("Firefox", 2), ("Mobile Safari", 1)],
+    "country": [("DE", 3), ("FR", 1), ("US", 1)],
+    "device": [("desktop", 4), ("mobile", 1)],
+    "os": [("Linux", 2), ("Windows", 2), ("iOS", 1)],
+    "referrer": [("direct", 4), ("news.example.org", 1)],
+    "source": [("link", 4), ("qr", 1)],
+}
 
-    assert answer.status == 200
-    entries = [(entry["key"], entry["clicks"]) for entry in answer.json()["breakdown"]]
-    assert sorted(entries, key=lambda e: (-e[1], e[0])) == entries
-    assert sorted(entries) == sorted(breakdown)
+
+def test_a_breakdown_of_the_human_clicks_most_first(api, clicked):
+    for group_by, breakdown in BREAKDOWNS.items():
+        answer = api(
+            "GET",
+            "/links/abc1234/clicks",
+            query={"from": "2026-11-26", "to": "2026-11-27", "group_by": group_by},
+        )
+
+        assert answer.status == 200
+        entries = [(entry["key"], entry["clicks"]) for entry in answer.json()["breakdown"]]
+        assert entries == sorted(breakdown, key=lambda entry: (-entry[1], entry[0])), group_by
 
 
 def test_the_default_is_the_last_seven_days_by_day(api, clicked, monkeypatch):
@@ -129,7 +128,8 @@ def test_another_owners_link_is_as_missing_as_an_unknown_one(api, clicked):
         ({"group_by": "color"}, "group_by"),
     ],
 )
-def test_bad_parameters_are_a_422_problem(api, clicked, query, parameter):
+def test_bad_parameters_are_a_422_problem(api, link, query, parameter):
+    link("abc1234")
     problem = assert_problem(api("GET", "/links/abc1234/clicks", query=query), 422)
 
     assert [error["parameter"] for error in problem["errors"]] == [parameter]

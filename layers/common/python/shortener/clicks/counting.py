@@ -25,8 +25,9 @@ from shortener.clicks.classification import Click
 from shortener.clicks.links import link_refs
 
 CONDITION_FAILED = "ConditionalCheckFailed"
-# Cancellations by a concurrent transaction on the same counter: worth a few more tries.
-MAX_ROUNDS = 20
+# Cancelled tries of one transaction (duplicates found, or a concurrent writer on a counter)
+# before the batch fails and comes back.
+MAX_ROUNDS = 10
 
 
 @dataclass
@@ -108,8 +109,17 @@ def count(clicks: Iterable[Click]) -> CountResult:
     unique = {click.request_id: click for click in clicks}
     ordered = sorted(unique.values(), key=lambda click: (click.at, click.request_id))
     links = link_refs({click.code for click in ordered})
-    pending = [(links[click.code], click) for click in ordered if click.code in links]
-    result.unknown_links = len(ordered) - len(pending)
+    known = [(links[click.code], click) for click in ordered if click.code in links]
+    result.unknown_links = len(ordered) - len(known)
+    # Read first what a retry or a replay already counted: a read costs less than a cancelled
+    # transaction, and the transactions' conditions still catch whatever races with the read.
+    counted = store.existing(store.request_marker_key(click.request_id) for _, click in known)
+    pending = [
+        (link, click)
+        for link, click in known
+        if store.request_marker_key(click.request_id)["pk"]["S"] not in counted
+    ]
+    result.already_counted = len(known) - len(pending)
     seen = store.existing(_visitor_key(link, click) for link, click in pending if not click.is_bot)
     rounds = 0
     while pending:
@@ -124,6 +134,7 @@ def count(clicks: Iterable[Click]) -> CountResult:
                 raise
             pending = _after_cancellation(chunk, codes, pending, seen, result)
             continue
+        rounds = 0
         result.transactions += 1
         result.counted += len(entries)
         seen.update(_visitor_key(link, click)["pk"]["S"] for link, click, new in entries if new)
