@@ -19,6 +19,7 @@ from localcloud.iam import (
     guard_sqs_targets,
     keep_queue_policies,
 )
+from localcloud.kinesis import name_streams_in_iterators
 from localcloud.names import REGION
 from localcloud.retention import bound_moto_retention
 from localcloud.s3 import RefuseSigV2
@@ -27,6 +28,7 @@ from localcloud.speedups import (
     cache_jsonpath_parsing,
     compute_queue_attributes_once,
     query_one_partition,
+    read_shards_directly,
 )
 
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -61,7 +63,9 @@ class MotoServer:
     - DynamoDB requests run one at a time. moto checks a condition and then writes; concurrent
       requests (several function workers) could then both pass a condition, lose each other's
       writes, or number two stream records alike. DynamoDB makes each request atomic; so does
-      this, for DynamoDB only: SQS long polls must not wait on it.
+      this, for DynamoDB only: SQS long polls must not wait on it. Kinesis requests run one at
+      a time too, under a lock of their own: moto numbers a shard's records by its last one
+      and reads a shard by walking the dict that puts grow.
     - What moto would keep forever is bounded (`localcloud.retention`).
     - FlushStageAuthorizersCache, which moto lacks, flushes the served stage's authorizer
       cache (`localcloud.apigateway.cache_flush`).
@@ -82,6 +86,8 @@ class MotoServer:
         cache_jsonpath_parsing()
         compute_queue_attributes_once()
         query_one_partition()
+        read_shards_directly()
+        name_streams_in_iterators()
         # Werkzeug logs one line per request: noise next to the functions' logs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         keep_queue_policies()
@@ -116,22 +122,28 @@ class MotoServer:
             self._thread = None
 
 
-# moto's backends belong to the process, and so does the lock around their DynamoDB state.
+# moto's backends belong to the process, and so do the locks around their DynamoDB and
+# Kinesis state.
 DYNAMODB_LOCK = threading.Lock()
+KINESIS_LOCK = threading.Lock()
 
 
 class _AtomicDynamoDB:
-    """WSGI middleware: one DynamoDB request at a time, the response built inside the lock."""
+    """WSGI middleware: one DynamoDB request at a time, and one Kinesis request at a time
+    (each service under its own lock), the response built inside the lock."""
 
-    _TARGET_PREFIX = "DynamoDB_"  # not "DynamoDBStreams_": stream reads need no lock
+    # Not "DynamoDBStreams_": stream reads need no lock.
+    _LOCKS = (("DynamoDB_", DYNAMODB_LOCK), ("Kinesis_", KINESIS_LOCK))
 
     def __init__(self, app: Any) -> None:
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(self._TARGET_PREFIX):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        lock = next((lock for prefix, lock in self._LOCKS if target.startswith(prefix)), None)
+        if lock is None:
             return self._app(environ, start_response)
-        with DYNAMODB_LOCK:
+        with lock:
             return list(self._app(environ, start_response))
 
 
@@ -146,6 +158,8 @@ _FIRST_CALLS = {
     "ssm": "describe_parameters",
     "sesv2": "list_email_identities",
     "sns": "list_topics",
+    "kinesis": "list_streams",
+    "secretsmanager": "list_secrets",
     "cloudfront": "list_distributions",
     "logs": "describe_log_groups",
     "cloudwatch": "list_dashboards",

@@ -19,11 +19,17 @@ from localcloud.apigateway import ApiGateway, ApiServer, rest_api_models
 from localcloud.aws import AwsClients, MotoServer, warm_up
 from localcloud.cfn_stack import StackOutput, StackResourceRecord, new_stack_id, register_stack
 from localcloud.cloudfront import ServedDistribution, distributions
+from localcloud.cloudfront.realtime_logs import RealtimeLogs
 from localcloud.cloudfront.waf import web_acl_of
 from localcloud.iam import Authorization, RoleSession, role_policies
 from localcloud.iam.report import RESOURCE_POLICY_TYPES, iam_lines
 from localcloud.intrinsics import IntrinsicError, Resolver
 from localcloud.lambda_.functions import function_specs, worker_environment
+from localcloud.lambda_.kinesis_event_sources import (
+    KinesisPoller,
+    is_kinesis_mapping,
+    kinesis_mapping_config,
+)
 from localcloud.lambda_.sqs_event_sources import SqsPoller, sqs_mapping_config
 from localcloud.lambda_.workers import (
     DEFAULT_MAX_WORKERS,
@@ -89,6 +95,8 @@ class LocalCloud:
         self.cdn: ServedDistribution | None = None
         self._pipes: list[PipeRunner] = []
         self._pollers: list[SqsPoller] = []
+        self._stream_pollers: list[KinesisPoller] = []
+        self.realtime_logs: RealtimeLogs | None = None
         self._warming: threading.Thread | None = None
         self._aws_warming: threading.Thread | None = None
         self._scratch: Path | None = None
@@ -129,11 +137,16 @@ class LocalCloud:
             self._janitor = None
         for poller in self._pollers:
             poller.signal_stop()
+        for stream_poller in self._stream_pollers:
+            stream_poller.signal_stop()
         for pipe in self._pipes:
             pipe.signal_stop()
         if self.cdn is not None:
             self.cdn.stop()
             self.cdn = None
+        if self.realtime_logs is not None:
+            self.realtime_logs.stop()
+            self.realtime_logs = None
         for server in self._servers:
             server.stop()
         self._servers.clear()
@@ -143,8 +156,11 @@ class LocalCloud:
             pipe.stop()
         for poller in self._pollers:
             poller.stop()
+        for stream_poller in self._stream_pollers:
+            stream_poller.stop()
         self._pipes.clear()
         self._pollers.clear()
+        self._stream_pollers.clear()
         if self._warming is not None:
             self._warming.join()
             self._warming = None
@@ -337,6 +353,28 @@ class LocalCloud:
                 self._restate(firewall[0].logical_id, firewall[1].note(), "emulated")
             self.cdn.start()
             self._restate(distribution.logical_id, self.cdn.note(), "emulated")
+            self._emit_realtime_logs(self.cdn)
+
+    def _emit_realtime_logs(self, served: ServedDistribution) -> None:
+        """The distribution's real-time log records, put to their streams with each log
+        config's role, as CloudFront assumes it."""
+
+        def clients_for_role(role_arn: str) -> AwsClients:
+            session = self._moto.iam.session(role_arn, "cloudfront-realtime-logs")
+            return AwsClients(self.aws_endpoint, session.credentials() if role_arn else None)
+
+        arns = {b.realtime_log_config_arn for b in served.distribution.behaviors}
+        logs = RealtimeLogs.for_distribution(
+            arns, self.provisioned, clients_for_role, self.logs, served.distribution.logical_id
+        )
+        if not logs.senders:
+            return
+        logs.start()
+        served.edge.observers.append(logs.observe)
+        self.realtime_logs = logs
+        for item in self.provisioned.values():
+            if item.type == "AWS::CloudFront::RealtimeLogConfig" and item.physical_id in arns:
+                self._restate(item.logical_id, logs.note())
 
     def _run_pipes(self, functions_by_arn: dict[str, str]) -> None:
         assert self.aws is not None
@@ -363,6 +401,9 @@ class LocalCloud:
     def _run_queue_triggers(self, functions_by_name: dict[str, str]) -> None:
         assert self.aws is not None
         for item in self._emulated("AWS::Lambda::EventSourceMapping"):
+            if is_kinesis_mapping(item):
+                self._run_stream_trigger(item, functions_by_name)
+                continue
             try:
                 config = sqs_mapping_config(item, functions_by_name)
             except ValueError as error:
@@ -382,6 +423,27 @@ class LocalCloud:
             poller = SqsPoller(config, clients, self.invoke, self.logs, concurrency)
             poller.start()
             self._pollers.append(poller)
+
+    def _run_stream_trigger(
+        self, item: ProvisionedResource, functions_by_name: dict[str, str]
+    ) -> None:
+        """A Kinesis mapping: Lambda reads the shards with the function's execution role."""
+        name = str(item.properties.get("FunctionName", "")).split("function:")[-1].split(":")[0]
+        logical_id = functions_by_name.get(name)
+        spec = self.pools[logical_id].spec if logical_id else None
+        try:
+            config = kinesis_mapping_config(item, functions_by_name, spec.role_arn if spec else "")
+        except ValueError as error:
+            self._restate(item.logical_id, str(error), "skipped")
+            return
+        assert spec is not None
+        session = self._moto.iam.session(spec.role_arn, spec.name)
+        clients = AwsClients(self.aws_endpoint, session.credentials())
+        poller = KinesisPoller(config, clients, self.invoke, self.logs)
+        poller.start()
+        self._stream_pollers.append(poller)
+        stream = config.stream_arn.rsplit("/", 1)[-1]
+        self._restate(item.logical_id, f"Kinesis shard readers, one per shard of {stream}")
 
     def _session(self, role_arn: str, session_name: str) -> dict[str, str]:
         """A role session's credentials for a worker's environment (none: no role)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from localcloud.provisioning import ProvisionedResource
+from localcloud.retention.kinesis import KEPT_RECORDS_PER_SHARD
 from localcloud.retention.sqs import KEPT_RECEIPTS
 
 MAX_ID_COLUMN = 44
@@ -45,7 +46,8 @@ def endpoint_lines(
         # What the memory bounds change (localcloud.retention): one difference from AWS.
         "  bounded  a long session keeps what the services hold, not every request: SQS "
         f"remembers the receipt handles of a queue's last {KEPT_RECEIPTS:,} deletions (a "
-        "DeleteMessage with an older one is refused; SQS accepts it)",
+        "DeleteMessage with an older one is refused; SQS accepts it); a Kinesis shard keeps "
+        f"its last {KEPT_RECORDS_PER_SHARD:,} records (within the stream's retention period)",
     ]
     for route in routes:
         lines.append(f"  route    {route}")

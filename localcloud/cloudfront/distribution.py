@@ -50,6 +50,7 @@ class Behavior:
     viewer_protocol_policy: str
     cache_policy: CachePolicy
     origin_request_policy: OriginRequestPolicy | None
+    realtime_log_config_arn: str = ""  # the behaviour's RealtimeLogConfigArn (realtime_logs.py)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def _distribution(
             viewer_protocol_policy=str(props.get("ViewerProtocolPolicy", "allow-all")),
             cache_policy=policy,
             origin_request_policy=request_policy,
+            realtime_log_config_arn=str(props.get("RealtimeLogConfigArn") or ""),
         )
 
     behaviors = [behavior(b, str(b["PathPattern"])) for b in config.get("CacheBehaviors", [])]

@@ -17,6 +17,8 @@ origin, and label the answer as CloudFront does.
   the cache key is made (`viewer_headers.py`).
 - An unreachable origin is CloudFront's 502 (504 on a timeout) HTML page.
   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/troubleshooting-response-errors.html
+- Every answered request, errors included, is told to the edge's observers: the behaviour's
+  real-time log config logs it (`realtime_logs.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import base64
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 from localcloud.cloudfront.cache import CachedAnswer, CacheKey, EdgeCache
@@ -33,6 +36,7 @@ from localcloud.cloudfront.expiration import ttl_seconds
 from localcloud.cloudfront.messages import Request, Response
 from localcloud.cloudfront.origins import Origins, OriginUnreachable
 from localcloud.cloudfront.policies import Selection
+from localcloud.cloudfront.realtime_logs import ServedRequest
 from localcloud.cloudfront.viewer_headers import with_viewer_headers
 from localcloud.cloudfront.waf import Blocked, WebAcl
 from localcloud.logs import LogSink
@@ -112,6 +116,8 @@ class Edge:
         self.cache = cache
         self._origins = origins
         self._logs = logs
+        # Told of every answered request (real-time logs), after the answer is made.
+        self.observers: list[Callable[[ServedRequest], None]] = []
         server_id = hashlib.md5(distribution.id.encode(), usedforsecurity=False).hexdigest()
         self._via = f"1.1 {server_id}.cloudfront.net (CloudFront)"
 
@@ -150,7 +156,24 @@ class Edge:
             f"({behavior.path_pattern}) {elapsed_ms:.1f} ms"
             + (f" blocked by WAF rule {blocked.rule}" if blocked else ""),
         )
-        return Response(answer.status, headers, answer.body)
+        response = Response(answer.status, headers, answer.body)
+        if self.observers:
+            served = ServedRequest(
+                request=request,
+                response=response,
+                request_id=request_id,
+                result_type=label,
+                path_pattern=behavior.path_pattern,
+                log_config_arn=behavior.realtime_log_config_arn,
+                distribution_id=self.distribution.id,
+                distribution_domain=self.distribution.domain_name,
+                pop=POP,
+                seconds_taken=elapsed_ms / 1000,
+                finished_at=time.time(),
+            )
+            for observe in self.observers:
+                observe(served)
+        return response
 
     def _serve(
         self, behavior: Behavior, request: Request, request_id: str

@@ -23,6 +23,7 @@ from localcloud.provisioning import (  # noqa: F401  (each module registers its 
     monitoring,
     sqs,
     storage,
+    streaming,
     wafv2,
 )
 from localcloud.provisioning.base import (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from localcloud.names import ACCOUNT_ID, PARTITION
 from localcloud.provisioning.base import ProvisionContext, Provisioned, pick, provisions, skipped
 from localcloud.template import Resource
 
@@ -72,6 +73,18 @@ def response_headers_policy(
     context: ProvisionContext, resource: Resource, props: dict[str, Any]
 ) -> Provisioned:
     return skipped(resource, _policy_id(context, resource), "response headers are not applied")
+
+
+@provisions("AWS::CloudFront::RealtimeLogConfig")
+def realtime_log_config(
+    context: ProvisionContext, resource: Resource, props: dict[str, Any]
+) -> Provisioned:
+    """moto has no real-time log configs: the served distribution emits them (Ref is the ARN,
+    as CloudFormation's is)."""
+    name = str(props.get("Name") or context.name(resource.logical_id))
+    config_arn = f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:realtime-log-config/{name}"
+    note = "emitted by the served distribution to its stream"
+    return Provisioned(config_arn, {"Arn": config_arn}, "emulated", note)
 
 
 def _policy_id(context: ProvisionContext, resource: Resource) -> str:

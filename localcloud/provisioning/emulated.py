@@ -1,6 +1,7 @@
-"""What moto does not run and the local cloud emulates: Lambda functions and their triggers,
-API Gateway REST APIs, and EventBridge Pipes. Here they only get their ids and ARNs; the
-emulators read their (resolved) properties once the whole stack exists.
+"""What moto does not run and the local cloud emulates: Lambda functions and their triggers
+(SQS and Kinesis event source mappings), API Gateway REST APIs, and EventBridge Pipes. Here they
+only get their ids and ARNs; the emulators read their (resolved) properties once the whole
+stack exists.
 
 Nothing of these is registered in moto: its Lambda would try to run functions in Docker.
 """
@@ -59,11 +60,14 @@ def event_source_mapping(
     mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{context.stack_name}/{resource.logical_id}"))
     attributes = {"Id": mapping_id}
     source = str(props.get("EventSourceArn", ""))
-    if ":sqs:" not in source:
-        return Provisioned(mapping_id, attributes, "skipped", "only SQS sources are polled")
+    pollers = {":sqs:": "SQS poller", ":kinesis:": "Kinesis shard readers"}
+    poller = next((name for service, name in pollers.items() if service in source), None)
+    if poller is None or "/consumer/" in source:
+        why = "only SQS queues and Kinesis streams (not their consumers) are polled"
+        return Provisioned(mapping_id, attributes, "skipped", why)
     if str(props.get("Enabled", True)).lower() == "false":
         return Provisioned(mapping_id, attributes, "skipped", "disabled in the template")
-    return Provisioned(mapping_id, attributes, "emulated", "SQS poller")
+    return Provisioned(mapping_id, attributes, "emulated", poller)
 
 
 @provisions("AWS::Lambda::Permission")

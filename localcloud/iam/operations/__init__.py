@@ -5,7 +5,18 @@ through and reports as not checked, never as allowed after a check."""
 from __future__ import annotations
 
 from localcloud.iam.evaluation import Authorization
-from localcloud.iam.operations import cloudfront, dynamodb, events, s3, ses, sns, sqs, ssm
+from localcloud.iam.operations import (
+    cloudfront,
+    dynamodb,
+    events,
+    kinesis,
+    s3,
+    secretsmanager,
+    ses,
+    sns,
+    sqs,
+    ssm,
+)
 from localcloud.iam.operations.request import ApiRequest
 from localcloud.iam.operations.ses import IdentityExists
 
@@ -24,6 +35,8 @@ CHECKED_SERVICES = {
     "ssm": "parameters",
     "events": "PutEvents",
     "sns": "Publish",
+    "kinesis": "streams (GetRecords on its iterator's stream) and stream consumers",
+    "secretsmanager": "secrets, by their full ARN",
 }
 
 
@@ -51,4 +64,6 @@ _MAPPERS = {
     "ssm": ssm.authorizations,
     "events": events.authorizations,
     "sns": sns.authorizations,
+    "kinesis": kinesis.authorizations,
+    "secretsmanager": secretsmanager.authorizations,
 }
