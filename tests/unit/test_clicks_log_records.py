@@ -60,6 +60,12 @@ def test_a_record_is_read_field_by_field_in_the_configured_order() -> None:
     )
 
 
+def test_a_path_that_carries_its_query_is_read_as_path_and_query() -> None:
+    fields = parse_fields("timestamp,sc-status,cs-uri-stem,x-edge-request-id")
+    parsed = parse_record(b"1764158405.5\t302\t/abc1234?qr=1\tid-1", fields)
+    assert (parsed.path, parsed.query) == ("/abc1234", "qr=1")
+
+
 def test_the_field_order_comes_from_the_configuration() -> None:
     fields = parse_fields("sc-status, cs-uri-stem,x-edge-request-id,timestamp")
     parsed = parse_record(b"410\t/old1234\tid-1\t1764158405.5", fields)

@@ -2,9 +2,11 @@
 
 CloudFront writes the fields the real-time log configuration names, in that order, separated by
 tabs, one request per record; an empty value is `-`; `timestamp` is seconds since the epoch
-with milliseconds (`1684226820.937`); `cs-user-agent` and `cs-referer` are URL-encoded, and
-`cs-uri-query` is the query as the viewer sent it
-(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html).
+with milliseconds (`1684226820.937`); text fields are URL-encoded where standard logs encode
+(spaces, tabs, `%` ...: `cs-user-agent` and `cs-referer` are decoded here); `cs-uri-stem` may
+carry the query string after a `?`, and `cs-uri-query` is the query alone
+(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html,
+https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html).
 The consumer learns the order from `CLICK_LOG_FIELDS`, the same list the stack gives the log
 configuration, so the two never disagree.
 """
@@ -63,16 +65,17 @@ def parse_record(data: bytes, fields: Sequence[str]) -> LogRecord:
         raise UnreadableLogRecord(f"{len(values)} fields where {len(fields)} are configured")
     raw = dict(zip(fields, values, strict=True))
     value = {name: _value(name, text) for name, text in raw.items()}
-    request_id, path = value["x-edge-request-id"], value["cs-uri-stem"]
-    if not request_id or not path:
+    request_id, stem = value["x-edge-request-id"], value["cs-uri-stem"]
+    if not request_id or not stem:
         raise UnreadableLogRecord("the record has no request id or no path")
+    path, _, stem_query = unquote(stem).partition("?")
     return LogRecord(
         request_id=request_id,
         at=_timestamp(raw["timestamp"]),
         path=path,
         status=_status(raw["sc-status"]),
         method=(value.get("cs-method") or "GET").upper(),
-        query=value.get("cs-uri-query"),
+        query=value.get("cs-uri-query") or stem_query or None,
         client_ip=value.get("c-ip"),
         country=value.get("c-country"),
         user_agent=value.get("cs-user-agent"),
