@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from localcloud.apigateway import ApiGateway, ApiServer, rest_api_models
+from localcloud.apigateway.usage_plans import report_lines as gateway_report_lines
 from localcloud.aws import AwsClients, MotoServer, warm_up
 from localcloud.cfn_stack import StackOutput, StackResourceRecord, new_stack_id, register_stack
 from localcloud.cloudfront import ServedDistribution, distributions
@@ -535,6 +536,7 @@ class LocalCloud:
                 ],
             ),
             *ses_report_lines(),
+            *(gateway_report_lines() if self.gateways else []),
             *endpoint_lines(
                 stack_name=self.template.stack_name,
                 api_url=self.api_url or None,

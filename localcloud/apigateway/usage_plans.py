@@ -130,3 +130,18 @@ def _period_start(quota: dict[str, Any], now: datetime) -> datetime:
             previous = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
             return previous + offset
     return today
+
+
+def report_lines() -> list[str]:
+    """What the start-up report says about API Gateway's metering."""
+    lines = [
+        "Gateway    emulated: usage plans (rate, burst, quota per UTC day, per API key; a "
+        "disabled or planless key is 403), stage and method throttles (token buckets), "
+        "FlushStageAuthorizersCache; not emulated: the account's 10,000 requests/s per Region "
+        "(one laptop does not reach it)"
+    ]
+    lines += [
+        f"  skipped  per-method throttles inside usage plan {name}: the plan's own limits apply"
+        for name in per_method_plan_throttles()
+    ]
+    return lines

@@ -21,6 +21,7 @@ from tests.integration.helpers import (
     unique,
 )
 
+pytest_plugins = ["tests.integration.fixtures"]
 pytestmark = pytest.mark.integration
 
 # cdk.json's free plan.
@@ -113,3 +114,9 @@ def test_a_key_moved_to_pro_gets_pro_s_burst(api_url: str, aws_endpoint: str) ->
         statuses = list(pool.map(lambda _: mover.get("/links").status_code, range(3 * FREE_BURST)))
 
     assert statuses == [200] * (3 * FREE_BURST)
+
+
+def test_the_start_up_report_says_what_of_the_gateway_is_emulated(startup_report: str) -> None:
+    assert "Gateway    emulated: usage plans" in startup_report
+    assert "not emulated: the account's 10,000 requests/s" in startup_report
+    assert "FreeUsagePlan" in startup_report  # each plan's line says who serves it
