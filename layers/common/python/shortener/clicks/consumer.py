@@ -89,12 +89,19 @@ def _stream_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 def _replay_message(record: SQSRecord) -> None:
     failure = read_message(record, replay.KinesisOnFailureRecord.model_validate_json)
     batch = failure.batch
-    logger.info(
-        "replaying a failed batch",
-        extra={"shard": batch.shard_id, "first": batch.start_sequence_number},
-    )
     records = [parse_record(data, log_fields()) for _, data in replay.batch_records(batch)]
-    count_records(records)
+    result = count_records(records)
+    logger.info(
+        "replayed a failed batch",
+        extra={
+            "shard": batch.shard_id,
+            "first": batch.start_sequence_number,
+            "last": batch.end_sequence_number,
+            "records": len(records),
+            "counted": result.counted,
+            "already_counted": result.already_counted,
+        },
+    )
 
 
 def _replay_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
