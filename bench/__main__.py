@@ -5,7 +5,8 @@ sync-vs-async comparison), soak (issue 13, a long session under load). The first
 one local cloud, started once; soak runs its own `python -m localcloud`, as `make run` does
 (`BENCH_SOAK_WAVES` sets its number of waves, 8 by default); iam (issue 8, what the IAM
 checks cost) starts its own `python -m localcloud --no-synth` with and without `--no-iam`; cdn
-(issue 8, CDN hit vs miss) uses the shared cloud.
+(issue 8, CDN hit vs miss) and links (issue 11, the link features on the redirect, bulk
+create) use the shared cloud.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import cdn, iam, local_cloud, report, seed_comparison, soak, sync_path
+from bench import cdn, iam, links, local_cloud, report, seed_comparison, soak, sync_path
 from bench.report import PartResult
 from bench.stack import BenchStack
 
@@ -25,6 +26,7 @@ PARTS: dict[str, Callable[[BenchStack], PartResult]] = {
     "soak": soak.run,
     "iam": iam.run,
     "cdn": cdn.run,
+    "links": links.run,
 }
 
 
