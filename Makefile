@@ -53,6 +53,9 @@ help:
 	@echo "                      alarm_email short_base_url webhook_retry_delays_seconds=[30,120]"
 	@echo "                      and a stage's own: redirect_cache_ttl_seconds throttle_rate_limit"
 	@echo "                      throttle_burst_limit retain_data log_retention_days"
+	@echo "                      short domain: domain_name certificate_arn (ACM, us-east-1) [hosted_zone_id]"
+	@echo "                      WAF: waf=true|false (on in prod; needs us-east-1) waf_redirect_rate_limit"
+	@echo "                      waf_api_rate_limit waf_evaluation_window_seconds=60|120|300|600"
 	@echo "             e.g. make deploy STAGE=prod CONTEXT=\"email_sender=no-reply@example.org alarm_email=ops@example.org\""
 	@echo "make bench    run the benchmarks and write docs/benchmarks.md"
 
