@@ -6,7 +6,8 @@ one local cloud, started once; soak runs its own `python -m localcloud`, as `mak
 (`BENCH_SOAK_WAVES` sets its number of waves, 8 by default); iam (issue 8, what the IAM
 checks cost) starts its own `python -m localcloud --no-synth` with and without `--no-iam`; cdn
 (issue 8, CDN hit vs miss) and links (issue 11, the link features on the redirect, bulk
-create) use the shared cloud.
+create) and clicks (issue 9, the click pipeline's cost to a redirect and its lag) use the shared
+cloud.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import cdn, iam, links, local_cloud, report, seed_comparison, soak, sync_path
+from bench import cdn, clicks, iam, links, local_cloud, report, seed_comparison, soak, sync_path
 from bench.report import PartResult
 from bench.stack import BenchStack
 
@@ -27,6 +28,7 @@ PARTS: dict[str, Callable[[BenchStack], PartResult]] = {
     "iam": iam.run,
     "cdn": cdn.run,
     "links": links.run,
+    "clicks": clicks.run,
 }
 
 

@@ -1,9 +1,10 @@
 """What a dead-lettered message is about: the link event inside it, and the last error the
 consumer recorded for it (docs/architecture.md: effect status items, delivery items).
 
-Three bodies reach the DLQs: the EventBridge event a rule delivered (consumer queues), a
+Four bodies reach the DLQs: the EventBridge event a rule delivered (consumer queues), a
 webhook delivery `{"delivery_id", "endpoint_id", "owner", "event"}` (delivery queue), and the
-Pipe's failure record, which names stream positions rather than events. A body that is none of
+failure records of the Pipe and of the clicks consumer's Kinesis mapping, which name stream
+positions rather than events. A body that is none of
 these (a poison message) is shown as it is, never rejected: it is exactly what an operator
 needs to see.
 """
@@ -54,7 +55,11 @@ def _excerpt(text: str) -> str:
 
 
 def _pipe_failure_summary(body: dict[str, Any]) -> str | None:
-    batch_info = next((value for key, value in body.items() if key.endswith("BatchInfo")), None)
+    """The Pipe's failure record (`DDBStreamBatchInfo`), or a Kinesis mapping's (the clicks
+    consumer's, `KinesisBatchInfo`): both say where the failed batch is in its stream."""
+    key, batch_info = next(
+        ((key, value) for key, value in body.items() if key.endswith("BatchInfo")), ("", None)
+    )
     if not isinstance(batch_info, dict):
         return None
     context = body.get("requestContext") or {}
@@ -68,7 +73,8 @@ def _pipe_failure_summary(body: dict[str, Any]) -> str | None:
             if batch_info.get(name) is not None
         ),
     ]
-    return "pipe failure: " + ", ".join(part for part in parts if part)
+    what = "click batch failure" if key == "KinesisBatchInfo" else "pipe failure"
+    return f"{what}: " + ", ".join(part for part in parts if part)
 
 
 def decode_body(text: str) -> Decoded:

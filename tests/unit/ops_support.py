@@ -28,6 +28,8 @@ REGION = "us-east-1"
 BUS = "shortener-dev"
 ARCHIVE = "shortener-dev-links"
 PIPE_DLQ = "PipeDeadLetterQueue"
+CLICKS_DLQ = "ClicksDeadLetterQueue"
+CLICKS_REPLAY_QUEUE = "ClicksReplayQueue"
 # moto's CloudFormation says it skips the Pipe whenever it reads the template: we know.
 IGNORE_SKIPPED_PIPE = pytest.mark.filterwarnings(
     "ignore:Tried to parse AWS..Pipes..Pipe:UserWarning"
@@ -100,6 +102,18 @@ def template(usage_plans: dict[str, str] | None = None) -> dict[str, Any]:
         **_queue_with_dlq("Qr"),
         **_queue_with_dlq("Stats"),
         **_queue_with_dlq("Delivery"),
+        # The clicks DLQ is the on-failure destination of a Kinesis mapping, and the redrive DLQ
+        # of the replay queue the clicks function also reads: redrives go there.
+        CLICKS_DLQ: {"Type": "AWS::SQS::Queue", "Properties": {}},
+        CLICKS_REPLAY_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [CLICKS_DLQ, "Arn"]},
+                    "maxReceiveCount": MAX_RECEIVE_COUNT,
+                }
+            },
+        },
         PIPE_DLQ: {"Type": "AWS::SQS::Queue", "Properties": {}},
         "EventBus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": BUS}},
         "EventArchive": {

@@ -15,6 +15,7 @@ import pytest
 
 from ops.discovery import kind_of
 from tests.unit.ops_support import (
+    CLICKS_DLQ,
     DELIVERY_DLQ,
     DELIVERY_QUEUE,
     IGNORE_SKIPPED_PIPE,
@@ -49,6 +50,7 @@ def test_dlq_list_finds_every_dlq_with_its_source_and_depth(world: World) -> Non
         world.queue_name(STATS_DLQ),
         world.queue_name(DELIVERY_DLQ),
         world.queue_name(PIPE_DLQ),
+        world.queue_name(CLICKS_DLQ),
     }
     qr = by_name[world.queue_name(QR_DLQ)]
     assert qr["source"] == world.queue_name(QR_QUEUE)
@@ -124,7 +126,13 @@ def test_dlq_list_says_unknown_for_an_age_it_cannot_know(world: World) -> None:
 def test_json_may_come_before_the_command(world: World) -> None:
     listed = run_ops("--json", "dlq", "list").json()
 
-    assert {row["alias"] for row in listed} == {"qr-dlq", "stats-dlq", "delivery-dlq", "pipe-dlq"}
+    assert {row["alias"] for row in listed} == {
+        "qr-dlq",
+        "stats-dlq",
+        "delivery-dlq",
+        "pipe-dlq",
+        "clicks-dlq",
+    }
 
 
 def test_dlq_list_reads_as_a_table_without_json(world: World) -> None:
