@@ -258,8 +258,7 @@ def _rule(spec: Mapping[str, Any], bodies: Mapping[str, Any]) -> Rule:
     ((kind, statement),) = spec["Statement"].items()
     if kind == "ManagedRuleGroupStatement":
         raise NotEmulated(
-            f"managed rule group {statement.get('VendorName')}/{statement.get('Name')}: its "
-            "vendor maintains its rules and does not publish them"
+            "managed rule groups: their vendor maintains their rules and does not publish them"
         )
     if kind == "RuleGroupReferenceStatement":
         raise NotEmulated("rule groups are not emulated")
@@ -281,7 +280,7 @@ class WebAcl:
     arn: str
     rules: list[Rule]
     default: Action
-    not_emulated: list[str] = field(default_factory=list)
+    not_emulated: list[tuple[str, str]] = field(default_factory=list)  # (rule, why not)
     clock: Clock = time.monotonic
 
     def inspect(self, request: Request) -> Blocked | None:
@@ -300,8 +299,11 @@ class WebAcl:
         """How it is served, for the start-up report."""
         enforced = ", ".join(f"{r.name} ({r.description})" for r in self.rules) or "none"
         parts = [f"enforced by the CDN: {enforced}"]
-        if self.not_emulated:
-            parts.append("not emulated: " + "; ".join(self.not_emulated))
+        by_reason: dict[str, list[str]] = {}
+        for rule, reason in self.not_emulated:
+            by_reason.setdefault(reason, []).append(rule)
+        for reason, rules in by_reason.items():
+            parts.append(f"not emulated: {', '.join(rules)} ({reason})")
         return "; ".join(parts)
 
 
@@ -314,7 +316,7 @@ def web_acl(properties: Mapping[str, Any], arn: str, clock: Clock = time.monoton
         try:
             rules.append(_rule(spec, bodies))
         except NotEmulated as reason:
-            not_emulated.append(f"{spec['Name']}: {reason}")
+            not_emulated.append((str(spec["Name"]), str(reason)))
     default = _action(name, properties.get("DefaultAction", {"Allow": {}}), bodies)
     return WebAcl(name, arn, rules, default, not_emulated, clock)
 

@@ -196,10 +196,11 @@ def test_requests_sent_while_blocked_count_too(acl: WebAcl, clock: FakeClock) ->
 
 def test_managed_rule_groups_are_reported_not_emulated(acl: WebAcl) -> None:
     assert [rule.name for rule in acl.rules] == ["ManageRateLimit", "PublicRateLimit"]
-    (reason,) = acl.not_emulated
-    assert reason.startswith("AWSManagedRulesCommonRuleSet: managed rule group AWS/")
+    ((rule, reason),) = acl.not_emulated
+    assert rule == "AWSManagedRulesCommonRuleSet"
+    assert reason.startswith("managed rule groups: ")
     assert "does not publish" in reason
-    assert "not emulated" in acl.note()
+    assert f"not emulated: AWSManagedRulesCommonRuleSet ({reason})" in acl.note()
 
 
 def test_forwarded_ip_aggregation_counts_the_first_address_of_the_header(clock: FakeClock) -> None:
@@ -305,7 +306,7 @@ def test_the_start_up_report_says_what_of_the_web_acl_is_enforced(
 ) -> None:
     (line,) = [line for line in cdn_with_waf.report_lines if line.startswith("EdgeWebAcl")]
     assert "emulated (enforced by the CDN: ManageRateLimit (10 per 60 s per ip)" in line
-    assert "AWSManagedRulesCommonRuleSet: managed rule group" in line
+    assert "not emulated: AWSManagedRulesCommonRuleSet (managed rule groups: " in line
     (cdn_line,) = [line for line in cdn_with_waf.report_lines if line.startswith("Distribution")]
     assert "web ACL fixture-edge in front" in cdn_line
     # The web ACL exists in moto as the distribution names it.
