@@ -27,7 +27,7 @@ from shortener.clicks.aggregation import LinkRef
 from shortener.clicks.queries import link_clicks
 from shortener.clock import utcnow
 from shortener.links import store
-from shortener.problems import Problem, not_found
+from shortener.problems import Problem, not_found, validation_problem
 
 router = Router()
 
@@ -89,13 +89,7 @@ class LinkClicks(BaseModel):
 
 
 def _invalid(parameter: str, detail: str) -> Problem:
-    return Problem(
-        422,
-        "the request is not valid: see errors",
-        slug="validation-error",
-        title="Invalid request",
-        errors=[{"parameter": parameter, "detail": detail}],
-    )
+    return validation_problem([{"loc": ("query", parameter), "msg": detail}])
 
 
 def _hour(value: str, *, end: bool) -> datetime:
