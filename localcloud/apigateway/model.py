@@ -240,7 +240,7 @@ def _model(
         gateway_responses=responses,
         binary_media_types=tuple(api.properties.get("BinaryMediaTypes", [])),
         api_key_source=str(api.properties.get("ApiKeySourceType", "HEADER")),
-        method_throttles=_method_throttles(stages[0].properties if stages else {}),
+        method_throttles=method_throttles_of(stages[0].properties if stages else {}),
     )
 
 
@@ -263,8 +263,9 @@ def _method(props: Mapping[str, Any], functions_by_arn: Mapping[str, str]) -> Me
     )
 
 
-def _method_throttles(stage: Mapping[str, Any]) -> tuple[MethodThrottle, ...]:
-    """The stage's throttles; a resource path in MethodSettings escapes `/` as `~1`
+def method_throttles_of(stage: Mapping[str, Any]) -> tuple[MethodThrottle, ...]:
+    """The stage's throttles. A resource path in MethodSettings is a slash, then the path with
+    its own slashes as `~1`: `/~1links~1{code}` is `/links/{code}`
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-stage-methodsetting.html)."""
     throttles = []
     for setting in stage.get("MethodSettings", []):
@@ -272,7 +273,7 @@ def _method_throttles(stage: Mapping[str, Any]) -> tuple[MethodThrottle, ...]:
             continue
         path = str(setting.get("ResourcePath", "/*"))
         if path != "/*":
-            path = path.replace("~1", "/")
+            path = path[1:].replace("~1", "/")
         throttles.append(
             MethodThrottle(
                 resource_path=path,

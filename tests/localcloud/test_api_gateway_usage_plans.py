@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from localcloud.apigateway.cache_flush import AuthorizerCacheFlushes, FlushStageAuthorizersCache
-from localcloud.apigateway.model import MethodThrottle
+from localcloud.apigateway.model import MethodThrottle, method_throttles_of
 from localcloud.apigateway.responses import INVALID_API_KEY, QUOTA_EXCEEDED, THROTTLED
 from localcloud.apigateway.throttling import UNLIMITED, Buckets, method_limits
 from localcloud.apigateway.usage_plans import UsagePlans
@@ -143,6 +143,26 @@ def test_a_method_s_own_throttle_wins_over_the_stage_default() -> None:
     assert method_limits(throttles, "/{code}", "HEAD") == (50, 100)
     assert method_limits(throttles, "/links", "POST") == (50, 100)
     assert method_limits([], "/links", "POST") == (UNLIMITED, UNLIMITED)
+
+
+def test_method_settings_paths_are_read_as_cloudformation_escapes_them() -> None:
+    stage = {
+        "MethodSettings": [
+            {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 50},
+            {
+                "ResourcePath": "/~1{code}",
+                "HttpMethod": "GET",
+                "ThrottlingRateLimit": 200,
+                "ThrottlingBurstLimit": 400,
+            },
+            {"ResourcePath": "/~1links~1{code}", "HttpMethod": "GET", "MetricsEnabled": True},
+        ]
+    }
+
+    assert method_throttles_of(stage) == (
+        MethodThrottle("/*", "*", 50, -1),
+        MethodThrottle("/{code}", "GET", 200, 400),
+    )
 
 
 def test_method_buckets_are_separate() -> None:
