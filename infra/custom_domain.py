@@ -20,7 +20,7 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
-from infra.config import CustomDomain
+from infra.config import CustomDomain, StageConfig
 from infra.logical_ids import pin_logical_id
 
 MINIMUM_VIEWER_TLS = cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
@@ -37,6 +37,14 @@ def distribution_alias(scope: Construct, domain: CustomDomain) -> dict[str, Any]
         "minimum_protocol_version": MINIMUM_VIEWER_TLS,
         "ssl_support_method": cloudfront.SSLMethod.SNI,
     }
+
+
+def short_base_url(config: StageConfig, distribution_url: str) -> str:
+    """Where short links start: an explicit `short_base_url`, else the short domain, else the
+    distribution's own name (`distribution_url`)."""
+    if config.short_base_url:
+        return config.short_base_url
+    return config.custom_domain.base_url if config.custom_domain else distribution_url
 
 
 class ShortDomainRecords(Construct):

@@ -12,7 +12,7 @@ from infra.cdn import Cdn
 from infra.clicks import ClickPipeline
 from infra.config import StageConfig, load_cdk_context
 from infra.consumers import SideEffects
-from infra.custom_domain import ShortDomainRecords
+from infra.custom_domain import ShortDomainRecords, short_base_url
 from infra.data import Buckets, Tables
 from infra.edge_firewall import EdgeFirewall
 from infra.functions import FunctionFactory
@@ -69,11 +69,8 @@ class ShortenerStack(Stack):
         domain = config.custom_domain
         if domain is not None and domain.hosted_zone_id:
             ShortDomainRecords(self, "ShortDomain", domain=domain, distribution=distribution)
-        # An explicit short_base_url wins, then the short domain, then the distribution's own.
-        short_base_url = config.short_base_url or (
-            domain.base_url if domain else f"https://{distribution.distribution_domain_name}"
-        )
-        self.short_base_url.publish(short_base_url)
+        base_url = short_base_url(config, f"https://{distribution.distribution_domain_name}")
+        self.short_base_url.publish(base_url)
         own_origins = [
             f"https://{distribution.distribution_domain_name}",
             domain.base_url if domain else "",
@@ -118,7 +115,7 @@ class ShortenerStack(Stack):
             "UsagePlans": self.to_json_string(
                 {name: plan.usage_plan_id for name, plan in self.api.usage_plans.items()}
             ),
-            "ShortBaseUrl": short_base_url,
+            "ShortBaseUrl": base_url,
             "DistributionId": distribution.distribution_id,
             "DistributionDomainName": distribution.distribution_domain_name,
             "LinksTableName": self.tables.links.table_name,

@@ -20,6 +20,7 @@ from test_template_compliance import CFN_LINT_IGNORED
 
 from infra.cdn import UNCACHED_PATHS
 from infra.config import ContextError, CustomDomain, StageConfig, WafSettings, load_cdk_context
+from infra.custom_domain import short_base_url
 from infra.edge_firewall import EdgeFirewall
 from infra.nag import unacknowledged_findings
 
@@ -110,6 +111,17 @@ def test_short_links_start_at_the_short_domain_and_the_cloudfront_name_stays_our
     own = json.dumps(prod_short_domain.props("OwnOriginsParameter")["Value"])
     assert short_url in own
     assert "Distribution" in own
+
+
+def test_an_explicit_short_base_url_wins_over_the_short_domain() -> None:
+    cloudfront = "https://d111111abcdef8.cloudfront.net"
+    domain = {"domain_name": SHORT_DOMAIN, "certificate_arn": SHORT_DOMAIN_CERTIFICATE}
+    given = _config(email_sender=SENDER, short_base_url="https://sho.rt/", **domain)
+    assert short_base_url(given, cloudfront) == "https://sho.rt"
+    assert short_base_url(_config(email_sender=SENDER, **domain), cloudfront) == (
+        f"https://{SHORT_DOMAIN}"
+    )
+    assert short_base_url(_config(email_sender=SENDER), cloudfront) == cloudfront
 
 
 def test_the_short_domain_stack_passes_cdk_nag_and_cfn_lint(
