@@ -45,6 +45,7 @@ CDK_CONTEXT := -c stage=$(STAGE) $(foreach pair,$(CONTEXT),-c $(pair))
 
 help:
 	@echo "make run      set up, then serve the whole stack locally (CDN on :$(CDN_PORT), API on :$(API_PORT), AWS on :$(AWS_PORT))"
+	@echo "             CONTEXT=\"k=v ...\" adds context to its synthesis, e.g. make run CONTEXT=\"waf=true\""
 	@echo "make test     set up, then lint and run every test"
 	@echo "make synth    synthesize the stack (offline);  make deploy  deploy it;  make diff  compare"
 	@echo "make bootstrap  prepare the AWS account and region for CDK deployments (once)"
@@ -92,7 +93,8 @@ synth-local: setup
 	$(CDK) synth --quiet $(CDK_LOCAL)
 
 run: setup
-	$(PY) -m localcloud --aws-port $(AWS_PORT) --api-port $(API_PORT) --cdn-port $(CDN_PORT)
+	$(PY) -m localcloud --aws-port $(AWS_PORT) --api-port $(API_PORT) --cdn-port $(CDN_PORT) \
+		$(foreach pair,$(CONTEXT),--context $(pair))
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -57,6 +57,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--stack", help="the stack to serve, when the app has several")
     parser.add_argument(
+        "--context", action="append", default=[], metavar="KEY=VALUE", type=_context_pair,
+        help="more CDK context for the synthesis (repeatable), e.g. --context waf=true",
+    )  # fmt: skip
+    parser.add_argument(
         "--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
         help=f"worker processes per function at most (default {DEFAULT_MAX_WORKERS})",
     )  # fmt: skip
@@ -64,6 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--project-dir", type=Path, default=Path.cwd(), help="the CDK app (default: here)"
     )
     return parser.parse_args(argv)
+
+
+def _context_pair(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: give KEY=VALUE")
+    return key, value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             # moto loads its services while the CDK app synthesizes.
             cloud.start_aws()
             print(f"Synthesizing {args.project_dir} for local use ...", flush=True)
-            synthesize(args.project_dir, out_dir, args.api_port, cdn_port=args.cdn_port)
+            synthesize(
+                args.project_dir,
+                out_dir,
+                args.api_port,
+                cdn_port=args.cdn_port,
+                extra_context=dict(args.context),
+            )
         synthesized = time.perf_counter()
         cloud.start()
     except (SynthError, TemplateError, OSError) as error:

@@ -14,10 +14,22 @@ import psutil
 import pytest
 import requests
 
+from localcloud.cli import parse_args
+from localcloud.synth import synth_command
 from tests.localcloud.support import MINI, eventually
 
 pytestmark = pytest.mark.integration
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_context_pairs_reach_the_synthesis() -> None:
+    """`make run CONTEXT="waf=true"`: a local stack with what a deployed stage has."""
+    args = parse_args(["--context", "waf=true", "--context", "waf_api_rate_limit=50"])
+    assert args.context == [("waf", "true"), ("waf_api_rate_limit", "50")]
+    command = synth_command(Path("out"), 3000, dict(args.context), cdn_port=8080)
+    assert command[-4:] == ["-c", "waf=true", "-c", "waf_api_rate_limit=50"]
+    with pytest.raises(SystemExit):
+        parse_args(["--context", "waf"])
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
