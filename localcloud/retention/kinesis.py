@@ -22,11 +22,13 @@ KEPT_RECORDS_PER_SHARD = 10_000
 
 
 def trim_shard(shard: Shard, retention_hours: float, now: float | None = None) -> int:
-    """Drop the records past the retention period or the count bound; how many went."""
+    """Drop the records past the retention period or the count bound; how many went. The
+    newest record always stays: moto numbers the next record after it, and a shard's sequence
+    numbers must only grow."""
     records = shard.records
     oldest_allowed = (now if now is not None else time.time()) - retention_hours * 3600
     dropped = 0
-    while records:
+    while len(records) > 1:
         first = next(iter(records.values()))
         if len(records) <= KEPT_RECORDS_PER_SHARD and first.created_at >= oldest_allowed:
             break
