@@ -7,7 +7,8 @@ one local cloud, started once; soak runs its own `python -m localcloud`, as `mak
 checks cost) starts its own `python -m localcloud --no-synth` with and without `--no-iam`; cdn
 (issue 8, CDN hit vs miss) and links (issue 11, the link features on the redirect, bulk
 create) and clicks (issue 9, the click pipeline's cost to a redirect and its lag) use the shared
-cloud.
+cloud, and so does gateway (issue 10, what the usage-plan check costs, what the local gateway
+sustains).
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import cdn, clicks, iam, links, local_cloud, report, seed_comparison, soak, sync_path
+from bench import (
+    cdn,
+    clicks,
+    gateway,
+    iam,
+    links,
+    local_cloud,
+    report,
+    seed_comparison,
+    soak,
+    sync_path,
+)
 from bench.report import PartResult
 from bench.stack import BenchStack
 
@@ -29,6 +41,7 @@ PARTS: dict[str, Callable[[BenchStack], PartResult]] = {
     "cdn": cdn.run,
     "links": links.run,
     "clicks": clicks.run,
+    "gateway": gateway.run,
 }
 
 

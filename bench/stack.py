@@ -201,12 +201,12 @@ class Api:
         return dict(response.json()["effects"])
 
 
-def create_key(aws_endpoint: str, owner: str) -> str:
-    """An API key made the documented way: `python -m ops keys create ... --json`."""
+def create_key(aws_endpoint: str, owner: str, plan: str = "pro") -> str:
+    """An API key made the documented way: `python -m ops keys create ... --json`; on `pro`
+    unless told, as a benchmark sends faster than a `free` key may (docs/api.md, Plans)."""
     email = f"{owner}@{OWNER_EMAIL_DOMAIN}"
     completed = subprocess.run(
-        # pro: a benchmark sends faster than a free key may (docs/api.md, Plans).
-        [*OPS, "keys", "create", "--owner", owner, "--email", email, "--plan", "pro", "--json"],
+        [*OPS, "keys", "create", "--owner", owner, "--email", email, "--plan", plan, "--json"],
         cwd=REPO_ROOT,
         env={**os.environ, **TEST_CREDENTIALS, "AWS_ENDPOINT_URL": aws_endpoint},
         capture_output=True,
