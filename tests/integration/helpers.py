@@ -211,6 +211,7 @@ class ReceivedWebhook:
     headers: dict[str, str]
     body: bytes
     answered: int
+    received_at: float = 0.0  # the partner's own clock (time.monotonic) when the request came
 
     @property
     def webhook_id(self) -> str:
@@ -241,6 +242,7 @@ class Partner:
         self._received: list[ReceivedWebhook] = []
         self._status = 200
         self._delay_seconds = 0.0
+        self._retry_after: str | None = None
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
         self._serve()
@@ -254,15 +256,19 @@ class Partner:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                received_at = time.monotonic()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with partner._lock:
                     status, delay = partner._status, partner._delay_seconds
+                    retry_after = partner._retry_after
                 if delay:
                     time.sleep(delay)  # the partner's own slowness, not synchronisation
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 with partner._lock:
-                    partner._received.append(ReceivedWebhook(headers, body, status))
+                    partner._received.append(ReceivedWebhook(headers, body, status, received_at))
                 self.send_response(status)
+                if retry_after is not None and status >= 300:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -275,9 +281,13 @@ class Partner:
         self._server = server
         threading.Thread(target=server.serve_forever, name="partner", daemon=True).start()
 
-    def answer(self, status: int = 200, delay_seconds: float = 0.0) -> None:
+    def answer(
+        self, status: int = 200, delay_seconds: float = 0.0, retry_after: str | None = None
+    ) -> None:
+        """Answer every request so from now on (`retry_after`: a header on failures)."""
         with self._lock:
             self._status, self._delay_seconds = status, delay_seconds
+            self._retry_after = retry_after
 
     def go_down(self) -> None:
         """Stop listening: deliveries now get connection refused."""

@@ -353,13 +353,13 @@ def test_twenty_failed_deliveries_in_a_row_disable_the_endpoint(
     assert shown["enabled"] is False
     assert shown["consecutive_failures"] == 20
     assert shown["disabled_at"]
-    # The other one is skipped, not posted, and nothing new is dispatched to the endpoint.
+    # The other one is skipped, not posted, and a new event is logged skipped, not queued.
     assert deliver_queued().failed_ids == []
     dispatch_events(link_event(code="after01"))
     assert webhook_cloud.queues.depth() == 0
     assert len(webhook_partner.received) == 20
     states = [d.state for d in delivery_log.list_for_endpoint(endpoint_id)]
-    assert sorted(states) == ["failed"] * 20 + ["skipped"]
+    assert sorted(states) == ["failed"] * 20 + ["skipped"] * 2
     assert [n["endpoint_id"] for n in webhook_cloud.notices()] == [endpoint_id]
 
 

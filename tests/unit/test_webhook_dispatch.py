@@ -60,8 +60,12 @@ def test_an_event_is_queued_once_per_subscribed_enabled_endpoint_of_its_owner(
             event.id,
             "abc1234",
         )
-    for endpoint_id in (updates_only, disabled, bobs):
+    for endpoint_id in (updates_only, bobs):
         assert logged(endpoint_id) == []
+    # A disabled endpoint gets no message, but the log says what it missed (for a recovery).
+    assert [(d.state, d.last_error) for d in logged(disabled)] == [
+        ("skipped", "endpoint disabled")
+    ]
     assert effects.effects_for(event.link.code)["webhooks"]["state"] == "done"
 
 

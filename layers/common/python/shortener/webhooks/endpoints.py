@@ -63,14 +63,18 @@ def list_for_owner(owner: str) -> list[WebhookEndpointModel]:
     return sorted(endpoints, key=lambda endpoint: endpoint.created_at, reverse=True)
 
 
-def subscribed(owner: str, event_type: str) -> list[WebhookEndpointModel]:
-    """The owner's enabled endpoints that asked for this event type."""
+def subscribed(
+    owner: str, event_type: str, *, disabled_too: bool = False
+) -> list[WebhookEndpointModel]:
+    """The owner's enabled endpoints that asked for this event type (and the disabled ones)."""
+    condition = WebhookEndpointModel.events.contains(event_type)
+    if not disabled_too:
+        condition &= WebhookEndpointModel.enabled == True  # noqa: E712 (an expression)
     return list(
         WebhookEndpointModel.query(
             WebhookEndpointModel.partition_key(owner),
             WebhookEndpointModel.sk.startswith(ENDPOINT_SK_PREFIX),
-            filter_condition=(WebhookEndpointModel.enabled == True)  # noqa: E712 (an expression)
-            & WebhookEndpointModel.events.contains(event_type),
+            filter_condition=condition,
         )
     )
 
