@@ -8,6 +8,10 @@ SNI, which every current client sends.
 - https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/CNAMEs.html
 - https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html
 - https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-cloudfront-distribution.html
+
+Public reads (redirects, QR images) redirect plain HTTP to HTTPS; the API's behaviours stay
+`https-only` (403 over HTTP): CloudFront's redirect is a 301, which turns a POST into a GET.
+https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html
 """
 
 from __future__ import annotations

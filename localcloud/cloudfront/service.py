@@ -71,5 +71,9 @@ class ServedDistribution:
             )
         if self.edge.web_acl is not None:
             parts.append(f"web ACL {self.edge.web_acl.name} in front")
+        elif self.distribution.web_acl_id:
+            parts.append(
+                f"web ACL {self.distribution.web_acl_id} not in the template: not enforced"
+            )
         parts += self.distribution.notes
         return "; ".join(parts)
