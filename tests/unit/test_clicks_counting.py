@@ -98,7 +98,7 @@ def test_a_crash_between_two_transactions_loses_and_doubles_nothing(
     link("abc1234")
     # 60 distinct visitors need a marker and a visitor marker each: two transactions.
     lines = [log_line(ip=f"198.51.100.{n}", user_agent=FIREFOX) for n in range(60)]
-    writes = []
+    writes: list[int] = []
     real_write = store.write
 
     def crash_after_the_first(actions: list[dict]) -> None:
