@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from shortener.clicks import store
 from tests.unit.clicks_events import (
@@ -248,3 +249,34 @@ def test_a_big_replay_is_read_as_counted_and_writes_nothing(
 
     assert writes == []
     assert totals(api) == {"clicks": 120, "unique_visitors": 40, "bots": 0, "qr_scans": 0}
+
+
+def test_a_transaction_that_conflicts_with_another_writer_is_tried_again(
+    clicks_consumer, link, api, lambda_context, monkeypatch
+):
+    link("abc1234")
+    real_write = store.write
+    tries: list[int] = []
+
+    def conflict_once(actions: list[dict]) -> None:
+        tries.append(len(actions))
+        if len(tries) == 1:
+            reasons = [{"Code": "None"}] * (len(actions) - 1) + [{"Code": "TransactionConflict"}]
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        real_write(actions)
+
+    monkeypatch.setattr(store, "write", conflict_once)
+    response = clicks_consumer(
+        kinesis_event(log_line(), log_line(user_agent=CHROME)), lambda_context
+    )
+
+    assert failed_sequence_numbers(response) == []
+    assert len(tries) == 2
+    assert tries[0] == tries[1]
+    assert totals(api) == {"clicks": 2, "unique_visitors": 2, "bots": 0, "qr_scans": 0}

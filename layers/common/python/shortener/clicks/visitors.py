@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import date
-from functools import lru_cache
 
 HASH_HEX_LENGTH = 16
 
@@ -20,10 +19,14 @@ HASH_HEX_LENGTH = 16
 class VisitorHasher:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        self._salts: dict[date, bytes] = {}  # a batch spans a day or two
 
-    @lru_cache(maxsize=8)  # noqa: B019 - one hasher per process; a few days at a time
     def daily_salt(self, day: date) -> bytes:
-        return hmac.new(self._secret, day.isoformat().encode(), hashlib.sha256).digest()
+        if day not in self._salts:
+            self._salts[day] = hmac.new(
+                self._secret, day.isoformat().encode(), hashlib.sha256
+            ).digest()
+        return self._salts[day]
 
     def visitor(self, day: date, client_ip: str | None, user_agent: str | None) -> str:
         identity = f"{client_ip or ''}\n{user_agent or ''}".encode()
