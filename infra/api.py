@@ -184,8 +184,11 @@ class ShortenerApi(Construct):
             },
         )
         self.redirect_function.grant_get_item(tables.links)
-        # Usage-limited links: each human click is counted with one conditional update.
-        self.redirect_function.grant_update_item(tables.links)
+        # Usage-limited links: each human click is counted with one conditional update, which
+        # may name the count and the limit, and nothing else of the link.
+        self.redirect_function.grant_update_item(
+            tables.links, attributes=("clicks_used", "max_clicks")
+        )
 
         self.access_logs = config.log_group(self, "AccessLogs")
         self.rest_api = apigw.RestApi(

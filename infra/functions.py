@@ -8,7 +8,7 @@ proportion to memory, which shortens cold starts).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack
@@ -25,6 +25,8 @@ from infra.nag import acknowledge
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 HANDLER = "handler.handler"
 LOG_LEVEL = "INFO"
+# An update's answer may hold the attributes it changed, never the item's others.
+UPDATED_VALUES_ONLY = ["NONE", "UPDATED_OLD", "UPDATED_NEW"]
 
 
 @dataclass(frozen=True)
@@ -134,10 +136,22 @@ class ShortenerFunction(Construct):
             iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[table.table_arn])
         )
 
-    def grant_update_item(self, table: dynamodb.Table) -> None:
-        """Updates of single items by primary key: no reads, no puts, no deletes, no indexes."""
+    def grant_update_item(self, table: dynamodb.Table, *, attributes: Sequence[str]) -> None:
+        """Updates of single items by primary key that name only these attributes (besides the
+        key's) and return none of the others: no reads, puts, deletes or indexes.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+        """
+        schema = table.schema()
+        key = [part.name for part in (schema.partition_key, schema.sort_key) if part is not None]
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[table.table_arn])
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+                conditions={
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": [*key, *attributes]},
+                    "StringEqualsIfExists": {"dynamodb:ReturnValues": UPDATED_VALUES_ONLY},
+                },
+            )
         )
 
     def _acknowledge_index_access(self, table: dynamodb.Table) -> None:

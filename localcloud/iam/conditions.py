@@ -5,7 +5,10 @@ Supported: the String, Numeric, Date, Bool, IpAddress, Arn and Null operators, e
 context makes a condition false, except for the negated operators (true), `...IfExists`
 (true), `Null` and `ForAllValues:` (true), as AWS documents. A key the local cloud cannot know
 is not absent but unknown: `evaluate` answers `UNKNOWN`, and the statement's caller decides
-(an Allow then grants nothing, a Deny applies), so that it is never treated as true.
+(an Allow then grants nothing, a Deny applies), so that it is never treated as true. Besides the
+global keys, `dynamodb:Attributes` and `dynamodb:ReturnValues` are known for the DynamoDB item
+writes (PutItem, UpdateItem, DeleteItem, alone or in a transaction), read from the request as
+DynamoDB reads them (`localcloud.iam.operations.dynamodb`).
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
@@ -63,9 +66,20 @@ def evaluate(condition: Mapping[str, Mapping[str, Any]], context: Context) -> Ou
     return outcome
 
 
+# Service keys the local cloud derives from a request's own parameters, for the calls whose
+# mapping says so (localcloud/iam/operations/): there they are known, present or absent; for any
+# other call they stay unknown.
+REQUEST_KEYS = frozenset({"dynamodb:attributes", "dynamodb:returnvalues"})
+
+
 def unknown_keys(condition: Mapping[str, Mapping[str, Any]]) -> set[str]:
     """The keys of a condition block the local cloud cannot evaluate, as written."""
-    return {key for tests in condition.values() for key in tests if key.lower() not in KNOWN_KEYS}
+    return {
+        key
+        for tests in condition.values()
+        for key in tests
+        if key.lower() not in KNOWN_KEYS | REQUEST_KEYS
+    }
 
 
 def unknown_operators(condition: Mapping[str, Mapping[str, Any]]) -> set[str]:
@@ -74,7 +88,8 @@ def unknown_operators(condition: Mapping[str, Mapping[str, Any]]) -> set[str]:
 
 def _one(operator: str, key: str, wanted: list[str], context: Context) -> Outcome:
     parsed = _parse(operator)
-    if parsed is None or key not in KNOWN_KEYS:
+    # A request key the request's mapping set is known: with values, or empty when absent.
+    if parsed is None or (key not in KNOWN_KEYS and key not in context):
         return Outcome.UNKNOWN
     qualifier, base, if_exists = parsed
     present = context.get(key)

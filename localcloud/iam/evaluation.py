@@ -30,10 +30,16 @@ from localcloud.names import ACCOUNT_ID
 
 @dataclass(frozen=True)
 class Authorization:
-    """One action on one resource that a request needs, as the service authorizes it."""
+    """One action on one resource that a request needs, as the service authorizes it.
+
+    `request_keys`: the service-specific condition keys this request sets, as the service
+    derives them from its parameters (`dynamodb:Attributes` ...), lower-cased; a key with no
+    values is known to be absent from this request."""
 
     action: str
     resource: str
+    # Not part of what is authorized (action on resource), only of how conditions evaluate.
+    request_keys: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,9 @@ def identity_decision(
     documents: Iterable[Any], request: Authorization, context: Context
 ) -> Decision:
     """Evaluate a principal's identity-based policies (all of them together)."""
+    merged = {**context, **{key: list(values) for key, values in request.request_keys}}
     return _decide(
-        (s for document in documents for s in statements(document)), request, None, context
+        (s for document in documents for s in statements(document)), request, None, merged
     )
 
 

@@ -39,6 +39,13 @@ FUNCTIONS = (
 def test_redirect_can_only_get_a_link_and_update_its_click_count(dev: StackTemplate) -> None:
     # UpdateItem: the one conditional update of a usage-limited link's count; no put, no delete.
     assert dev.actions_on("redirect", "LinksTable") == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    [update] = [s for s in dev.statements("redirect") if s["Action"] == "dynamodb:UpdateItem"]
+    assert update["Condition"] == {
+        "ForAllValues:StringEquals": {
+            "dynamodb:Attributes": ["pk", "sk", "clicks_used", "max_clicks"]
+        },
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
+    }
     for table in ("KeysTable", "WebhooksTable", "IdempotencyTable"):
         assert dev.actions_on("redirect", table) == set()
 
