@@ -32,6 +32,7 @@ from shortener.problems import Problem, not_found, validation_problem
 router = Router()
 
 DEFAULT_DAYS = 7
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
 # A year of days (the counters keep 400), or a month of hours, per request.
 MAX_RANGE = {"day": timedelta(days=366), "hour": timedelta(days=31)}
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -42,9 +43,14 @@ def _require_day_or_moment(value: Any) -> Any:
     if not isinstance(value, str) or not (_DAY.fullmatch(value) or _MOMENT.fullmatch(value)):
         raise ValueError("must be a date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ)")
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise ValueError("is not a real date or time") from error
+    # Clicks exist from the epoch on; a far year would only overflow the series' arithmetic.
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
     return value
 
 
