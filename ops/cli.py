@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ops import dlq, keys, replay, smoke
+from ops import dlq, keys, replay, smoke, webhooks
 from ops.aws import check_endpoint_variables, default_local_credentials
 from ops.context import Context
 from ops.errors import EXIT_CODES_HELP, ExitCode, translate
@@ -19,11 +19,11 @@ DEFAULT_STACK = "Shortener-dev"
 STACK_ENV = "SHORTENER_STACK"
 CONSOLE_SCRIPT = "shortener-ops"  # pyproject.toml's [project.scripts]
 # Options whose values may start with "-" (relative times such as -15m).
-_DASH_VALUED_OPTIONS = ("--from", "--to")
+_DASH_VALUED_OPTIONS = ("--from", "--to", "--since")
 
 DESCRIPTION = """\
-Operate a deployed Shortener stack: API keys, dead-letter queues, event replays, and a smoke
-check of the whole stack.
+Operate a deployed Shortener stack: API keys, dead-letter queues, event replays, partner
+webhooks, and a smoke check of the whole stack.
 
 Talks to AWS with the usual credentials and region (default us-east-1), or to whatever
 AWS_ENDPOINT_URL names (the local cloud: AWS_ENDPOINT_URL=http://127.0.0.1:4566). Resources
@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stack", default=None, help=f"stack name (default: ${STACK_ENV} or {DEFAULT_STACK})"
     )
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,dlq,events,smoke}")
+    groups = parser.add_subparsers(
+        dest="group", required=True, metavar="{keys,dlq,events,webhooks,smoke}"
+    )
 
     def command(
         group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
@@ -171,6 +173,32 @@ def build_parser() -> argparse.ArgumentParser:
     replay_parser.add_argument(
         "--rule", help="only this rule's targets (name or alias: qr, stats, email, webhooks, cdn)"
     )
+    webhooks_group = groups.add_parser(
+        "webhooks", help="partner endpoints and their deliveries"
+    ).add_subparsers(dest="command", required=True)
+    endpoints_list = command(
+        webhooks_group,
+        "list",
+        "an owner's endpoints: enabled or disabled, failures in a row, deliveries by state",
+    )
+    endpoints_list.add_argument("--owner", required=True)
+    resend_parser = command(
+        webhooks_group, "resend", "deliver one delivery again, with the same webhook-id"
+    )
+    resend_parser.add_argument("endpoint_id", metavar="ENDPOINT_ID")
+    resend_parser.add_argument("delivery_id", metavar="DELIVERY_ID")
+    resend_parser.add_argument("--owner", required=True)
+    recover_parser = command(
+        webhooks_group,
+        "recover",
+        "deliver again every delivery of an endpoint that failed or was skipped since T",
+    )
+    recover_parser.add_argument("endpoint_id", metavar="ENDPOINT_ID")
+    recover_parser.add_argument("--owner", required=True)
+    recover_parser.add_argument("--since", required=True, metavar="T", help=replay.TIME_HELP)
+    recover_parser.add_argument(
+        "--dry-run", action="store_true", help="count what would be queued; queue nothing"
+    )
     smoke_parser = groups.add_parser(
         "smoke",
         parents=[common],
@@ -235,6 +263,12 @@ def _run(ctx: Context, args: argparse.Namespace) -> int:
             return dlq.export(ctx, args.queue)
         case ("events", "replay"):
             return replay.replay(ctx, args.since, args.until, args.rule)
+        case ("webhooks", "list"):
+            return webhooks.list_endpoints(ctx, args.owner)
+        case ("webhooks", "resend"):
+            return webhooks.resend(ctx, args.owner, args.endpoint_id, args.delivery_id)
+        case ("webhooks", "recover"):
+            return webhooks.recover(ctx, args.owner, args.endpoint_id, args.since, args.dry_run)
         case ("smoke", None):
             return smoke.smoke(ctx, args.email, args.wait)
     raise AssertionError(f"no handler for {args.group} {args.command}")

@@ -21,6 +21,7 @@ from tests.integration.helpers import (
     Stack,
     describe,
     email_text,
+    run_ops_json,
     sent_emails,
     wait_until,
 )
@@ -260,3 +261,75 @@ def test_another_owner_gets_404_on_every_webhook_route(
         assert response.status_code == 404, describe(response)
         assert response.headers["content-type"] == "application/problem+json"
     assert endpoint(owner, subscribed["id"])["enabled"] is True
+
+
+def test_an_operator_sees_the_failing_endpoint_and_recovers_it_with_ops(
+    owner: Owner,
+    partner: Partner,
+    aws_endpoint: str,
+    own_dead_letters_removed: set[str],
+) -> None:
+    subscribed = owner.api.subscribe(partner.url, ["link.created"])
+    own_dead_letters_removed.add(subscribed["id"])
+    partner.answer(503)
+    codes = [owner.api.create_link(f"{TARGET}/ops?n={n}")["code"] for n in range(2)]
+    wait_until(
+        lambda: sorted(d["state"] for d in deliveries(owner, subscribed["id"])) == ["failed"] * 2,
+        FAILED_TIMEOUT,
+    )
+
+    [listed] = run_ops_json(aws_endpoint, "webhooks", "list", "--owner", owner.name)
+    assert (listed["id"], listed["enabled"], listed["consecutive_failures"]) == (
+        subscribed["id"],
+        True,
+        2,
+    )
+    assert listed["deliveries"]["failed"] == 2
+    assert listed["last_error"].startswith("HTTP 503")
+    dry = run_ops_json(
+        aws_endpoint,
+        "webhooks",
+        "recover",
+        subscribed["id"],
+        "--owner",
+        owner.name,
+        "--since",
+        "-10m",
+        "--dry-run",
+    )
+    assert dry["would_queue"] == 2
+    partner.come_back()
+    recovered = run_ops_json(
+        aws_endpoint,
+        "webhooks",
+        "recover",
+        subscribed["id"],
+        "--owner",
+        owner.name,
+        "--since",
+        "-10m",
+    )
+
+    assert recovered["queued"] == 2
+    wait_until(
+        lambda: sorted(w.code for w in partner.delivered()) == sorted(codes), DELIVERED_TIMEOUT
+    )
+    wait_until(
+        lambda: (
+            sorted(d["state"] for d in deliveries(owner, subscribed["id"])) == ["delivered"] * 2
+        ),
+        DELIVERED_TIMEOUT,
+    )
+    [first, *_] = partner.delivered()
+    resent = run_ops_json(
+        aws_endpoint,
+        "webhooks",
+        "resend",
+        subscribed["id"],
+        first.webhook_id,
+        "--owner",
+        owner.name,
+    )
+    assert resent["queued"] == 1
+    wait_until(lambda: len(partner.delivered()) == 3, DELIVERED_TIMEOUT)
+    assert Counter(w.webhook_id for w in partner.delivered())[first.webhook_id] == 2

@@ -30,6 +30,7 @@ from shortener.problems import Problem
 from shortener.webhooks.messages import DeliveryMessage, event_code
 
 DeliveryState = Literal["pending", "delivered", "failed", "skipped"]
+STATES: tuple[DeliveryState, ...] = ("pending", "delivered", "failed", "skipped")
 FINISHED_STATES = ("delivered", "failed", "skipped")
 MAX_ERROR_LENGTH = 300
 RETENTION = timedelta(days=30)

@@ -4,6 +4,8 @@ next one (or its hop, or its dead letter) before its own message is acknowledged
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from shortener import settings
 from shortener.aws_clients import client
@@ -16,12 +18,22 @@ class DeliveriesNotQueued(RuntimeError):
     """Some deliveries were not queued; the event is retried (the deliverer dedupes)."""
 
 
-def send(messages: Sequence[DeliveryMessage]) -> None:
-    """Queue the deliveries, ten per SendMessageBatch call."""
+@dataclass(frozen=True)
+class DeliveryQueue:
+    """Where deliveries are sent from outside a function (the ops CLI): its URL and client."""
+
+    url: str
+    sqs: Any
+
+
+def send(messages: Sequence[DeliveryMessage], queue: DeliveryQueue | None = None) -> None:
+    """Queue the deliveries, ten per SendMessageBatch call (to the function's queue, or `queue`)."""
+    sqs = queue.sqs if queue else client("sqs")
+    url = queue.url if queue else settings.delivery_queue_url()
     for start in range(0, len(messages), SEND_BATCH_LIMIT):
         chunk = messages[start : start + SEND_BATCH_LIMIT]
-        response = client("sqs").send_message_batch(
-            QueueUrl=settings.delivery_queue_url(),
+        response = sqs.send_message_batch(
+            QueueUrl=url,
             Entries=[
                 {"Id": str(index), "MessageBody": message.model_dump_json()}
                 for index, message in enumerate(chunk)

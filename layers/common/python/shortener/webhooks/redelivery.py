@@ -33,11 +33,15 @@ def send_test(endpoint: WebhookEndpointModel) -> WebhookDeliveryModel:
     return delivery
 
 
-def resend(endpoint: WebhookEndpointModel, delivery: WebhookDeliveryModel) -> None:
+def resend(
+    endpoint: WebhookEndpointModel,
+    delivery: WebhookDeliveryModel,
+    queue: delivery_queue.DeliveryQueue | None = None,
+) -> None:
     """Deliver one finished delivery again (delivered ones too: a partner lost its copy)."""
     if delivery.state not in delivery_log.FINISHED_STATES:
         raise StillBeingTried(delivery.delivery_id)
-    delivery_queue.send([delivery_log.message_of(delivery, endpoint.endpoint_id)])
+    delivery_queue.send([delivery_log.message_of(delivery, endpoint.endpoint_id)], queue)
     delivery_log.reopen(delivery)
 
 
@@ -50,11 +54,15 @@ def recoverable_since(endpoint_id: str, since: str) -> list[WebhookDeliveryModel
     ]
 
 
-def recover(endpoint: WebhookEndpointModel, since: str) -> int:
+def recover(
+    endpoint: WebhookEndpointModel,
+    since: str,
+    queue: delivery_queue.DeliveryQueue | None = None,
+) -> int:
     """Queue every delivery that failed or was skipped since `since`; how many were queued."""
     deliveries = recoverable_since(endpoint.endpoint_id, since)
     delivery_queue.send(
-        [delivery_log.message_of(delivery, endpoint.endpoint_id) for delivery in deliveries]
+        [delivery_log.message_of(delivery, endpoint.endpoint_id) for delivery in deliveries], queue
     )
     for delivery in deliveries:
         delivery_log.reopen(delivery)
