@@ -206,6 +206,11 @@ class LocalCloud:
         """The first CloudFront distribution's address (empty when the template has none)."""
         return self.cdn.url if self.cdn is not None else ""
 
+    @property
+    def stream_pollers(self) -> list[KinesisPoller]:
+        """The Kinesis event source mappings being run (pausable, as a disabled mapping)."""
+        return list(self._stream_pollers)
+
     def physical_id(self, logical_id: str) -> str:
         return self.provisioned[logical_id].physical_id
 

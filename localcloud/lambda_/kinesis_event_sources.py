@@ -176,9 +176,11 @@ class KinesisPoller:
         self._logs = logs
         self._poll_interval = poll_interval
         self._stopping = threading.Event()
+        self._paused = threading.Event()
         self._threads: list[threading.Thread] = []
         self._iterators: dict[str, str] = {}
         self.batches_dead_lettered = 0
+        self.records_dead_lettered = 0
         self.records_delivered = 0
 
     def start(self) -> None:
@@ -206,6 +208,14 @@ class KinesisPoller:
         for thread in self._threads:
             thread.join()
 
+    def pause(self) -> None:
+        """Read nothing more until `resume()` (as disabling the mapping does); a batch being
+        processed finishes first."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
     def _first_iterator(self, shard_id: str) -> str:
         position: dict[str, Any] = {"ShardIteratorType": self.config.starting_position}
         if self.config.starting_position == "AT_TIMESTAMP":
@@ -218,6 +228,9 @@ class KinesisPoller:
 
     def _run(self, shard_id: str) -> None:
         while not self._stopping.is_set():
+            if self._paused.is_set():
+                self._stopping.wait(self._poll_interval)
+                continue
             try:
                 batch = self._next_batch(shard_id)
             except Exception as error:  # a broken read must not end the mapping
@@ -334,6 +347,7 @@ class KinesisPoller:
     def _dead_letter(self, shard_id: str, attempt: _Attempt, condition: str) -> None:
         self.batches_dead_lettered += 1
         records = attempt.records
+        self.records_dead_lettered += len(records)
         self._log(f"{len(records)} records of {shard_id} given up on: {condition}")
         if not self.config.on_failure_arn:
             return
