@@ -219,3 +219,77 @@ def test_a_malformed_answer_fails_the_whole_batch() -> None:
 
     assert invoked == [["a", "b"], ["a", "b"]]
     assert destination.bodies[0]["KinesisBatchInfo"]["batchSize"] == 2
+
+
+class _Shard:
+    """A shard as GetShardIterator and GetRecords show it: iterators are positions."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.records = [
+            {
+                "Data": text.encode(),
+                "PartitionKey": "k",
+                "SequenceNumber": str(number),
+                "ApproximateArrivalTimestamp": time.time(),
+            }
+            for number, text in enumerate(texts, start=1)
+        ]
+        self.limits: list[int] = []
+
+    def __call__(self, service: str) -> _Shard:
+        return self
+
+    def get_shard_iterator(self, ShardIteratorType: str, **kwargs: Any) -> dict[str, str]:
+        position = len(self.records) if ShardIteratorType == "LATEST" else 0
+        return {"ShardIterator": str(position)}
+
+    def get_records(self, ShardIterator: str, Limit: int, **kwargs: Any) -> dict[str, Any]:
+        self.limits.append(Limit)
+        start = int(ShardIterator)
+        page = self.records[start : start + Limit]
+        return {"Records": page, "NextShardIterator": str(start + len(page))}
+
+
+def _poller(config: KinesisMappingConfig, shard: _Shard) -> KinesisPoller:
+    logs = LogSink(io.StringIO(), echo=False)
+    return KinesisPoller(config, shard, None, logs, poll_interval=0)  # type: ignore[arg-type]
+
+
+def test_a_batch_holds_at_most_batch_size_records_in_stream_order() -> None:
+    shard = _Shard([f"r{n}" for n in range(7)])
+    poller = _poller(_config(batch_size=3), shard)
+    poller._iterators[SHARD] = poller._first_iterator(SHARD)
+
+    batches = [_texts({"Records": poller._next_batch(SHARD)}) for _ in range(4)]
+
+    assert batches == [["r0", "r1", "r2"], ["r3", "r4", "r5"], ["r6"], []]
+    assert max(shard.limits) == 3
+
+
+def test_the_batching_window_gathers_records_that_arrive_after_the_first() -> None:
+    shard = _Shard(["r0"])
+    poller = _poller(_config(batch_size=10, batching_window_seconds=5), shard)
+    poller._iterators[SHARD] = poller._first_iterator(SHARD)
+    later = shard.records[0] | {"Data": b"r1", "SequenceNumber": "2"}
+    reads = shard.get_records
+
+    def one_more_record_arrives(**kwargs: Any) -> dict[str, Any]:
+        answer = reads(**kwargs)
+        if len(shard.limits) == 1:
+            shard.records.append(later)
+        elif len(shard.limits) == 2:
+            shard.records.extend([later] * 8)  # the batch fills up: no waiting out the window
+        return answer
+
+    shard.get_records = one_more_record_arrives  # type: ignore[method-assign,assignment]
+
+    assert _texts({"Records": poller._next_batch(SHARD)}) == ["r0", "r1", *["r1"] * 8]
+
+
+def test_latest_starts_after_what_the_stream_held_at_start_up() -> None:
+    shard = _Shard(["before"])
+    poller = _poller(_config(starting_position="LATEST"), shard)
+    poller._iterators[SHARD] = poller._first_iterator(SHARD)
+    shard.records.append(shard.records[0] | {"Data": b"after", "SequenceNumber": "2"})
+
+    assert _texts({"Records": poller._next_batch(SHARD)}) == ["after"]
