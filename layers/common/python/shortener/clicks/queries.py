@@ -52,7 +52,7 @@ def link_clicks(
     report = ClickReport()
     groups: Counter[str] = Counter()
     prefix = f"{group_by}:" if group_by else None
-    for item in store.hour_items(link, first, last):
+    for item in store.hour_items(link, first, last, breakdown=prefix is not None):
         hour = datetime.strptime(item["sk"], "hour#%Y-%m-%dT%H").replace(tzinfo=first.tzinfo)
         counts = buckets.setdefault(_bucket(hour, interval), dict(ZERO_TOTALS))
         for name in store.TOTALS:

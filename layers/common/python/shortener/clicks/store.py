@@ -163,18 +163,26 @@ def existing(keys: Iterable[dict[str, Any]]) -> set[str]:
     return found
 
 
-def hour_items(link: LinkRef, first: datetime, last: datetime) -> Iterator[dict[str, Any]]:
-    """The link's hour counters from `first` to `last` (hours, both included), oldest first."""
-    paginator = client("dynamodb").get_paginator("query")
-    pages = paginator.paginate(
-        TableName=table_name(),
-        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
-        ExpressionAttributeValues={
+def hour_items(
+    link: LinkRef, first: datetime, last: datetime, *, breakdown: bool = True
+) -> Iterator[dict[str, Any]]:
+    """The link's hour counters from `first` to `last` (hours, both included), oldest first;
+    without `breakdown`, only the totals travel."""
+    query: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+        "ExpressionAttributeValues": {
             ":pk": {"S": link_partition(link)},
             ":first": {"S": hour_sort_key(first)},
             ":last": {"S": hour_sort_key(last)},
         },
-    )
+    }
+    if not breakdown:
+        # Placeholders: DynamoDB reserves hundreds of words an attribute name might be.
+        names = {f"#p{number}": name for number, name in enumerate(("sk", *TOTALS))}
+        query["ProjectionExpression"] = ", ".join(names)
+        query["ExpressionAttributeNames"] = names
+    pages = client("dynamodb").get_paginator("query").paginate(**query)
     for page in pages:
         for item in page["Items"]:
             yield {name: _plain(value) for name, value in item.items()}
