@@ -23,6 +23,7 @@ OUTPUTS = {
     "AlarmTopicArn",
     "DashboardName",
     "EmailSender",
+    "UsagePlans",
 }
 DISTRIBUTION_URL = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": ["Distribution", "DomainName"]}]]}
 
