@@ -73,7 +73,8 @@ def clicked(api_url: str, aws_endpoint: str, cdn_url: str) -> tuple[Owner, str]:
     assert url.startswith(cdn_url)
     cache = [visit(url, user_agent).headers["X-Cache"] for user_agent in PEOPLE]
     # The QR image's URL: the query is no part of the cache key and never reaches the target.
-    visit(f"{url}?qr=1", IPHONE)
+    scan = visit(f"{url}?qr=1", IPHONE)
+    assert scan.headers["X-Cache"] == "Hit from cloudfront"
     for method, user_agent in BOTS:
         visit(url, user_agent, method)
     assert cache[0] == "Miss from cloudfront"
