@@ -62,10 +62,8 @@ RETRY_ATTEMPTS = 3
 # hours must not leave counts that stale); a redrive then counts it from the stream.
 MAX_RECORD_AGE = Duration.hours(6)
 # The stream keeps a record for as long as its on-failure description can wait in the DLQ,
-# plus the age at which it got there: a redrive can always re-read what it describes.
-STREAM_RETENTION = Duration.hours(
-    DEAD_LETTER_RETENTION.to_hours() + MAX_RECORD_AGE.to_hours() + 24
-)
+# plus the age at which it got there, plus a day: a redrive can always re-read what it describes.
+STREAM_RETENTION = Duration.hours(DEAD_LETTER_RETENTION.to_hours() + MAX_RECORD_AGE.to_hours() + 24)
 REPLAY_MAX_RECEIVE_COUNT = 5
 REPLAY_BATCH_SIZE = 10
 
