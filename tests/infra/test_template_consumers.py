@@ -126,3 +126,17 @@ def _identities(synth: StackTemplate) -> list[dict]:
 def test_cdn_consumer_knows_its_distribution(dev: StackTemplate) -> None:
     variables = dev.function("cdn")["Environment"]["Variables"]
     assert variables["DISTRIBUTION_ID"] == {"Ref": "Distribution"}
+
+
+def test_delivery_retention_outlasts_every_message_the_schedule_makes(dev: StackTemplate) -> None:
+    """A delivery's schedule lasts about 27 hours, longer than SQS can delay (15 min) or hide
+    (12 h) a message, so each retry is a new message delayed by at most 15 minutes: a message
+    lives on the queue at most its delay plus its receives, far within the queue's retention."""
+    queue = dev.props("DeliveryQueue")
+    retention = queue.get("MessageRetentionPeriod", 4 * 24 * 3600)  # SQS's default: 4 days
+    visibility = queue["VisibilityTimeout"]
+    max_receives = queue["RedrivePolicy"]["maxReceiveCount"]
+    assert 900 + visibility * max_receives < retention
+    assert sum(DEV_RETRY_DELAYS) > 12 * 3600  # why one message could not carry the schedule
+    # After the last try, the DLQ keeps it 14 days; the delivery log keeps it 30.
+    assert dev.props("DeliveryDeadLetterQueue")["MessageRetentionPeriod"] == FOURTEEN_DAYS

@@ -12,7 +12,7 @@ carry, and what they become here:
 | `<RULE>` | `qr` |
 | `<CODE>` | a link code of the test's own |
 | `<EVENT_ID>` | an event id (`evt_` + 32 hex) |
-| `<ENDPOINT_ID>` | a webhook endpoint id (`ep_` + 16 hex) |
+| `<ENDPOINT_ID>` | a webhook endpoint of `<OWNER>`'s (to a loopback port nobody listens on) |
 | `<OWNER>`, `<EMAIL>` | an owner of the test's own and their address |
 | `<KEY_ID>` | the id of a key made for the test |
 | `<FROM>`, `<TO>` | `-10m`, `now` |
@@ -33,6 +33,7 @@ import pytest
 
 from tests.integration.helpers import (
     REPO_ROOT,
+    ApiClient,
     Stack,
     new_code,
     ops_env,
@@ -66,9 +67,12 @@ COMMANDS = documented_commands(RUNBOOK.read_text()) if RUNBOOK.exists() else []
 
 
 @pytest.fixture(scope="module")
-def placeholders(stack_name: str, aws_endpoint: str) -> dict[str, str]:
+def placeholders(stack_name: str, aws_endpoint: str, api_url: str) -> dict[str, str]:
     owner = unique("runbook")
     key = run_ops_json(aws_endpoint, "keys", "create", "--owner", owner)
+    endpoint = ApiClient(api_url, str(key["key"])).subscribe(
+        "http://127.0.0.1:9/runbook", ["link.deleted"]
+    )
     return {
         "STACK": stack_name,
         "DLQ": "qr-dlq",
@@ -76,7 +80,7 @@ def placeholders(stack_name: str, aws_endpoint: str) -> dict[str, str]:
         "RULE": "qr",
         "CODE": new_code(),
         "EVENT_ID": "evt_" + "0" * 32,
-        "ENDPOINT_ID": "ep_" + "0" * 16,
+        "ENDPOINT_ID": str(endpoint["id"]),
         "OWNER": owner,
         "EMAIL": f"{owner}@example.com",
         "KEY_ID": str(key["key_id"]),
@@ -97,7 +101,15 @@ def test_the_runbook_documents_redrive_and_replay() -> None:
     assert RUNBOOK.exists(), "docs/runbook.md is missing"
     documented = " ".join(COMMANDS)
 
-    for command in ("dlq list", "dlq peek", "dlq redrive", "dlq purge", "events replay"):
+    for command in (
+        "dlq list",
+        "dlq peek",
+        "dlq redrive",
+        "dlq purge",
+        "events replay",
+        "webhooks list",
+        "webhooks recover",
+    ):
         assert f"python -m ops {command}" in documented, command
 
 

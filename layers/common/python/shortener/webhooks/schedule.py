@@ -10,7 +10,9 @@ from the round's first try), so the round still ends when the schedule says it d
 SQS delays a message by at most 15 minutes
 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-timers.html,
 https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html:
-DelaySeconds 0 to 900). A wait of hours is a chain of messages: each is sent with
+DelaySeconds 0 to 900), and hides a received one for at most 12 hours
+(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+A wait of hours is a chain of messages: each is sent with
 DelaySeconds = min(900, time left) and carries the due time (`not_before`); a message received
 before it is due is sent on again (a hop). Each message lives at most 15 minutes plus its
 processing on the queue, far within the queue's retention (4 days, the SQS default), whatever
