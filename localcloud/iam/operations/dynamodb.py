@@ -102,7 +102,8 @@ def _on(operation: str, table: str, index: str | None = None) -> Authorization:
 
 def _write(operation: str, request: Mapping[str, Any]) -> Authorization:
     """An item write, with the condition keys it sets."""
-    on_table = _on(operation, str(request.get("TableName", "")))
+    # As it came: a malformed request fails to map here, and goes to moto to be answered.
+    on_table = _on(operation, request.get("TableName", ""))
     return_values = request.get("ReturnValues")
     keys = (
         ("dynamodb:attributes", tuple(sorted(attribute_names(request)))),
