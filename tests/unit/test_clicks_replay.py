@@ -110,3 +110,19 @@ def test_a_message_that_is_no_on_failure_record_fails_alone(
 
     assert failed_message_ids(response) == [event["Records"][0]["messageId"]]
     assert totals(api)["clicks"] == 1
+
+
+def test_a_batch_with_a_record_that_is_no_log_line_counts_the_rest_and_stays_failed(
+    clicks_consumer, link, api, stream, lambda_context
+):
+    link("abc1234")
+    written = put(
+        stream, log_line(user_agent=FIREFOX), "not a log line", log_line(user_agent=CHROME)
+    )
+    (shard, first), (_, last) = written[0], written[-1]
+    redrive = {"Records": [sqs_message(on_failure_record(stream, shard, first, last, 3))]}
+
+    response = clicks_consumer(redrive, lambda_context)
+
+    assert failed_message_ids(response) == [redrive["Records"][0]["messageId"]]
+    assert totals(api)["clicks"] == 2

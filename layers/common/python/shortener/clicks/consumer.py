@@ -6,7 +6,8 @@ its batch to the on-failure destination); the readable ones are then counted tog
 (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-batchfailurereporting.html). A failed
 write fails the invocation: the whole batch comes back, and its markers make that harmless.
 From the replay queue (a redrive of that destination), each message names a batch that is read
-again from the stream and counted the same way.
+again from the stream and counted the same way; if some of its records are still unreadable,
+the rest is counted and the message fails alone, back to the DLQ in sight of the operator.
 """
 
 from __future__ import annotations
@@ -29,9 +30,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shortener.clicks import counting, replay
 from shortener.clicks.classification import classify
-from shortener.clicks.log_records import LogRecord, parse_fields, parse_record
+from shortener.clicks.log_records import (
+    LogRecord,
+    UnreadableLogRecord,
+    parse_fields,
+    parse_record,
+)
 from shortener.clicks.visitors import VisitorHasher, stage_secret
-from shortener.consumers.unreadable import ConsumerBatchProcessor, read_message
+from shortener.consumers.unreadable import (
+    UNREADABLE_METRIC,
+    ConsumerBatchProcessor,
+    UnreadableMessage,
+    read_message,
+)
 from shortener.settings import env
 
 SQS_SOURCE = "aws:sqs"
@@ -89,7 +100,15 @@ def _stream_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 def _replay_message(record: SQSRecord) -> None:
     failure = read_message(record, replay.KinesisOnFailureRecord.model_validate_json)
     batch = failure.batch
-    records = [parse_record(data, log_fields()) for _, data in replay.batch_records(batch)]
+    records: list[LogRecord] = []
+    unreadable: list[str] = []
+    for sequence_number, data in replay.batch_records(batch):
+        try:
+            records.append(parse_record(data, log_fields()))
+        except UnreadableLogRecord:
+            unreadable.append(sequence_number)
+    # The readable records count even when some are not: the message then fails, stays in
+    # sight in the DLQ, and a later redrive counts nothing twice.
     result = count_records(records)
     logger.info(
         "replayed a failed batch",
@@ -100,8 +119,14 @@ def _replay_message(record: SQSRecord) -> None:
             "records": len(records),
             "counted": result.counted,
             "already_counted": result.already_counted,
+            "unreadable": len(unreadable),
+            "first_unreadable": unreadable[:10],
         },
     )
+    if unreadable:
+        # A poison message, not a crash: it fails alone (shortener.consumers.unreadable).
+        metrics.add_metric(name=UNREADABLE_METRIC, unit=MetricUnit.Count, value=1)
+        raise UnreadableMessage(record.message_id)
 
 
 def _replay_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
