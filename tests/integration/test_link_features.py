@@ -3,6 +3,7 @@ with bots, device targets through the CDN, and every new field in a link.created
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -122,6 +123,15 @@ def test_max_clicks_3_redirects_three_human_clicks_then_410_while_bots_do_not_co
         302,
         "https://example.com/sold-out",
     )
+
+
+def test_clicks_racing_on_a_limited_link_redirect_exactly_its_max_clicks(owner: Owner) -> None:
+    link = owner.api.create_link(TARGET, max_clicks=5)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda _: follow(link["short_url"]).status_code, range(12)))
+
+    assert sorted(statuses) == [302] * 5 + [410] * 7
 
 
 def test_an_iphone_gets_the_ios_target_through_the_cdn_and_devices_never_share_a_cache(
