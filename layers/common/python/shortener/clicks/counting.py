@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shortener.clicks import store
-from shortener.clicks.aggregation import LinkRef, tally
+from shortener.clicks.aggregation import LinkRef, hour_of, tally
 from shortener.clicks.classification import Click
 from shortener.clicks.links import link_refs
 
@@ -63,12 +63,6 @@ def _actions_for(entries: list[tuple[LinkRef, Click, bool]]) -> _Chunk:
     return chunk
 
 
-def _action_count(entries: list[tuple[LinkRef, Click, bool]]) -> int:
-    counted = tally(entries)
-    markers = sum(1 + new for _, _, new in entries)
-    return markers + len(counted.hours) + len(counted.owner_days)
-
-
 def _next_chunk(
     pending: list[tuple[LinkRef, Click]], seen: set[str]
 ) -> tuple[list[tuple[LinkRef, Click, bool]], int]:
@@ -81,7 +75,7 @@ def _next_chunk(
     for link, click in pending:
         visitor = _visitor_key(link, click)["pk"]["S"]
         new_visitor = not click.is_bot and visitor not in seen and visitor not in claimed
-        hour = (link, click.at.replace(minute=0, second=0, microsecond=0))
+        hour = (link, hour_of(click.at))
         day = (link.owner, click.at.date().isoformat())
         cost = 1 + new_visitor + (hour not in hours) + (not click.is_bot and day not in days)
         if actions + cost > store.MAX_TRANSACTION_ACTIONS:
