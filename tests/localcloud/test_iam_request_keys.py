@@ -15,7 +15,7 @@ from localcloud.iam.operations.request import ApiRequest
 
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Links"
 KEY = {"pk": {"S": "abc1234"}, "sk": {"S": "link"}}
-COUNT_ONLY = {
+COUNT_ONLY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -149,7 +150,7 @@ def visit(code: str, user_agent: str = DESKTOP, method: str = "GET", **headers: 
     return answer_from(handler(event, new_lambda_context()))
 
 
-def store_link(code: str, url: str = TARGET, **features: object) -> None:
+def store_link(code: str, url: str = TARGET, **features: Any) -> None:
     """A link item as the API writes it (or as no validation would let it: see the tests)."""
     LinkModel(
         code,
