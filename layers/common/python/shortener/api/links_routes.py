@@ -91,7 +91,9 @@ def create_link(
         "written for it. Each created link has its own `link.created` and side effects."
     ),
     tags=TAGS,
-    responses=documented_responses(200, "Each item's result, in request order", 400, 401, 413),
+    responses=documented_responses(
+        200, "Each item's result, in request order", 400, 401, 409, 413, 415
+    ),
 )
 def create_links(
     request: Annotated[BulkCreateRequest, Body()],
