@@ -261,7 +261,15 @@ def test_recover_queues_each_failed_or_skipped_delivery_since_t_once(
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"since": "yesterday"}, {"since": "2026-12-01T10:00:00"}, [], "x"],
+    [
+        {},
+        {"since": "yesterday"},
+        {"since": "2026-12-01T10:00:00"},
+        {"since": "9999-12-31T23:59:59-14:00"},
+        {"since": "2026-12-01T10:00:00Z", "until": "now"},
+        [],
+        "x",
+    ],
 )
 def test_recover_needs_a_time_with_a_zone(
     api: ApiCall, webhook_partner: Partner, webhook_cloud: WebhookCloud, body: Any

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -82,6 +83,14 @@ class RecoverRequest(BaseModel):
         AwareDatetime,
         Field(description="Resend every delivery that failed or was skipped at or after this"),
     ]
+
+    @field_validator("since")
+    @classmethod
+    def _in_utc(cls, since: datetime) -> datetime:
+        try:
+            return since.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-14:00 is in the year 10000 in UTC
+            raise ValueError("since must be a time between the years 1 and 9999 in UTC") from None
 
 
 class NewSecret(BaseModel):
