@@ -28,7 +28,7 @@ OUTPUT_EVENT_ARCHIVE = "EventArchiveName"
 
 # What a queue or rule is for, as its logical id spells it; the last one wins, so that
 # `WebhooksDeliveryQueue` is the delivery queue and not the webhooks one.
-_KINDS = ("Qr", "Stats", "Email", "Webhooks", "Cdn", "Delivery", "Pipe", "Clicks")
+_KINDS = ("Qr", "Stats", "Email", "Webhooks", "Cdn", "Delivery", "Notice", "Pipe", "Clicks")
 _CAMEL_WORD = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|\d+")
 # The side-effect status item a consumer writes (docs/architecture.md): effect name per kind.
 EFFECT_BY_KIND = {
