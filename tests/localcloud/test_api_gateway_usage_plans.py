@@ -1,26 +1,28 @@
 """The local API Gateway's metering, on moto's API Gateway data and a clock the test turns: a
 token bucket per key (burst at once, then the rate), a quota per UTC day, disabled and planless
 keys refused 403 as API Gateway refuses them, the stage's method throttles, and
-FlushStageAuthorizersCache answered at the AWS endpoint."""
+FlushStageAuthorizersCache answered at the AWS endpoint.
+
+The plans and keys go into the mini cloud's moto (moto's in-process mock would reset the data of
+every cloud in the process), each test on a REST API id of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
+import requests
 
 from localcloud.apigateway.cache_flush import AuthorizerCacheFlushes, FlushStageAuthorizersCache
 from localcloud.apigateway.model import MethodThrottle, method_throttles_of
 from localcloud.apigateway.responses import INVALID_API_KEY, QUOTA_EXCEEDED, THROTTLED
 from localcloud.apigateway.throttling import UNLIMITED, Buckets, method_limits
 from localcloud.apigateway.usage_plans import UsagePlans
-from localcloud.names import REGION
 
-API_ID, STAGE = "abc123", "dev"
+STAGE = "dev"
 
 
 class Clock:
@@ -35,18 +37,22 @@ class Clock:
 
 
 @pytest.fixture
-def apigateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("apigateway", region_name=REGION)
+def apigateway(mini_client: Callable[[str], Any]) -> Any:
+    return mini_client("apigateway")
 
 
-def _plan(apigateway: Any, rate: float, burst: int, quota: int, stage: str = STAGE) -> str:
+@pytest.fixture
+def api_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def _plan(
+    apigateway: Any, api_id: str, rate: float, burst: int, quota: int, stage: str = STAGE
+) -> str:
     return str(
         apigateway.create_usage_plan(
             name=f"plan-{rate}-{stage}",
-            apiStages=[{"apiId": API_ID, "stage": stage}],
+            apiStages=[{"apiId": api_id, "stage": stage}],
             throttle={"rateLimit": rate, "burstLimit": burst},
             quota={"limit": quota, "period": "DAY", "offset": 0},
         )["id"]
@@ -54,20 +60,20 @@ def _plan(apigateway: Any, rate: float, burst: int, quota: int, stage: str = STA
 
 
 def _key(apigateway: Any, plan_id: str | None, enabled: bool = True) -> str:
-    key = apigateway.create_api_key(name="k", enabled=enabled, value="v" * 20 + str(plan_id))
+    key = apigateway.create_api_key(name="k", enabled=enabled, value=uuid.uuid4().hex)
     if plan_id:
         apigateway.create_usage_plan_key(usagePlanId=plan_id, keyId=key["id"], keyType="API_KEY")
     return str(key["value"])
 
 
-def _metering(clock: Clock) -> UsagePlans:
-    return UsagePlans(API_ID, STAGE, clock=clock, buckets=Buckets(clock.seconds))
+def _metering(api_id: str, clock: Clock) -> UsagePlans:
+    return UsagePlans(api_id, STAGE, clock=clock, buckets=Buckets(clock.seconds))
 
 
-def test_a_key_gets_its_burst_at_once_then_its_rate(apigateway: Any) -> None:
+def test_a_key_gets_its_burst_at_once_then_its_rate(apigateway: Any, api_id: str) -> None:
     clock = Clock()
-    key = _key(apigateway, _plan(apigateway, rate=2, burst=5, quota=1000))
-    plans = _metering(clock)
+    key = _key(apigateway, _plan(apigateway, api_id, rate=2, burst=5, quota=1000))
+    plans = _metering(api_id, clock)
 
     at_once = [plans.admit(key) for _ in range(8)]
     clock.now += timedelta(seconds=1.5)  # three tokens back at 2 per second
@@ -77,10 +83,12 @@ def test_a_key_gets_its_burst_at_once_then_its_rate(apigateway: Any) -> None:
     assert later == [None] * 3 + [THROTTLED]
 
 
-def test_the_daily_quota_counts_per_utc_day_and_renews_at_midnight(apigateway: Any) -> None:
+def test_the_daily_quota_counts_per_utc_day_and_renews_at_midnight(
+    apigateway: Any, api_id: str
+) -> None:
     clock = Clock()
-    key = _key(apigateway, _plan(apigateway, rate=100, burst=100, quota=3))
-    plans = _metering(clock)
+    key = _key(apigateway, _plan(apigateway, api_id, rate=100, burst=100, quota=3))
+    plans = _metering(api_id, clock)
 
     today = [plans.admit(key) for _ in range(4)]
     clock.now += timedelta(minutes=1)  # 00:00 UTC
@@ -90,41 +98,42 @@ def test_the_daily_quota_counts_per_utc_day_and_renews_at_midnight(apigateway: A
     assert tomorrow is None
 
 
-def test_each_key_has_its_own_bucket(apigateway: Any) -> None:
+def test_each_key_has_its_own_bucket(apigateway: Any, api_id: str) -> None:
     clock = Clock()
-    plan = _plan(apigateway, rate=1, burst=1, quota=1000)
+    plan = _plan(apigateway, api_id, rate=1, burst=1, quota=1000)
     first, second = _key(apigateway, plan), _key(apigateway, None)
     key_id = next(
         k["id"]
-        for k in apigateway.get_api_keys(includeValues=True)["items"]
+        for k in apigateway.get_api_keys(includeValues=True, limit=500)["items"]
         if k["value"] == second
     )
     apigateway.create_usage_plan_key(usagePlanId=plan, keyId=key_id, keyType="API_KEY")
-    plans = _metering(clock)
+    plans = _metering(api_id, clock)
 
     assert [plans.admit(first), plans.admit(first)] == [None, THROTTLED]
     assert plans.admit(second) is None
 
 
-def test_a_disabled_unknown_or_planless_key_is_forbidden(apigateway: Any) -> None:
+def test_a_disabled_unknown_or_planless_key_is_forbidden(apigateway: Any, api_id: str) -> None:
     clock = Clock()
-    plan = _plan(apigateway, rate=10, burst=10, quota=1000)
-    other_stage = _plan(apigateway, rate=10, burst=10, quota=1000, stage="prod")
+    plan = _plan(apigateway, api_id, rate=10, burst=10, quota=1000)
+    other_stage = _plan(apigateway, api_id, rate=10, burst=10, quota=1000, stage="prod")
     disabled = _key(apigateway, plan, enabled=False)
     planless = _key(apigateway, None)
     elsewhere = _key(apigateway, other_stage)
-    plans = _metering(clock)
+    plans = _metering(api_id, clock)
 
     for value in (disabled, planless, elsewhere, "no-such-key-value-at-all", None):
         assert plans.admit(value) is INVALID_API_KEY, value
 
 
-def test_disabling_a_key_refuses_its_next_request(apigateway: Any) -> None:
+def test_disabling_a_key_refuses_its_next_request(apigateway: Any, api_id: str) -> None:
     clock = Clock()
-    key = _key(apigateway, _plan(apigateway, rate=10, burst=10, quota=1000))
-    plans = _metering(clock)
+    key = _key(apigateway, _plan(apigateway, api_id, rate=10, burst=10, quota=1000))
+    plans = _metering(api_id, clock)
     assert plans.admit(key) is None
-    key_id = apigateway.get_api_keys()["items"][0]["id"]
+    items = apigateway.get_api_keys(includeValues=True, limit=500)["items"]
+    key_id = next(item["id"] for item in items if item["value"] == key)
 
     apigateway.update_api_key(
         apiKey=key_id, patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
@@ -181,10 +190,10 @@ def _call(app: Any, method: str, path: str) -> tuple[str, bytes]:
     return answer[0], body
 
 
-def test_flush_stage_authorizers_cache_flushes_the_served_stage_and_only_it() -> None:
+def test_flush_stage_authorizers_cache_flushes_the_served_stage_and_only_it(api_id: str) -> None:
     flushed: list[str] = []
     flushes = AuthorizerCacheFlushes()
-    flushes.serve(API_ID, STAGE, lambda: flushed.append(STAGE))
+    flushes.serve(api_id, STAGE, lambda: flushed.append(STAGE))
 
     def moto(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [])
@@ -192,11 +201,34 @@ def test_flush_stage_authorizers_cache_flushes_the_served_stage_and_only_it() ->
 
     app = FlushStageAuthorizersCache(moto, flushes)
 
-    served = _call(app, "DELETE", f"/restapis/{API_ID}/stages/{STAGE}/cache/authorizers")
-    unknown = _call(app, "DELETE", f"/restapis/{API_ID}/stages/prod/cache/authorizers")
-    other = _call(app, "GET", f"/restapis/{API_ID}/stages/{STAGE}")
+    served = _call(app, "DELETE", f"/restapis/{api_id}/stages/{STAGE}/cache/authorizers")
+    unknown = _call(app, "DELETE", f"/restapis/{api_id}/stages/prod/cache/authorizers")
+    other = _call(app, "GET", f"/restapis/{api_id}/stages/{STAGE}")
 
     assert served == ("202 Accepted", b"")
     assert unknown[0] == "404 Not Found"
     assert other == ("200 OK", b"moto")  # everything else is moto's
     assert flushed == [STAGE]
+
+
+# --- the template's own usage plan, on the mini cloud: MiniApiKey on MiniUsagePlan (burst 2, a
+# token every 1,000 s), sent in the x-api-key header to GET /metered (ApiKeyRequired).
+
+METERED_KEY = "mini-metered-key-0123456789"
+
+
+@pytest.mark.integration
+def test_a_template_usage_plan_meters_its_key_and_refuses_requests_without_one(
+    mini_cloud: Any,
+) -> None:
+    url = f"{mini_cloud.api_url}/metered"
+
+    without = requests.get(url, timeout=30)
+    wrong = requests.get(url, headers={"x-api-key": "not-a-key-of-this-stage"}, timeout=30)
+    metered = [requests.get(url, headers={"x-api-key": METERED_KEY}, timeout=30) for _ in range(3)]
+
+    for refused in (without, wrong):
+        assert refused.status_code == 403
+        assert refused.json() == {"message": "Forbidden"}
+    assert [response.status_code for response in metered] == [200, 200, 429]
+    assert metered[2].json() == {"message": "Too Many Requests"}
