@@ -30,7 +30,7 @@ _BATCH_INFO_FIELDS = ("shardId", "startSequenceNumber", "endSequenceNumber", "ba
 
 @dataclass(frozen=True)
 class Decoded:
-    kind: str  # "event" | "delivery" | "pipe-failure" | "unknown"
+    kind: str  # "event" | "delivery" | "notice" | "pipe-failure" | "unknown"
     body: Any  # the parsed JSON body, None when the body is not JSON
     event: LinkEvent | None = None
     delivery_id: str | None = None
@@ -77,6 +77,14 @@ def _pipe_failure_summary(body: dict[str, Any]) -> str | None:
     return f"{what}: " + ", ".join(part for part in parts if part)
 
 
+def _delivery_summary(body: dict[str, Any], text: str) -> str:
+    """What a delivery without a link event is: a test event (no link), or something broken."""
+    event = body["event"]
+    if isinstance(event, dict) and event.get("type") == "webhook.test":
+        return f"webhook.test delivery, attempt {body.get('attempt', 1)}"
+    return f"delivery with no valid event: {_excerpt(text)!r}"
+
+
 def decode_body(text: str) -> Decoded:
     try:
         body = json.loads(text)
@@ -93,7 +101,15 @@ def decode_body(text: str) -> Decoded:
             event=event,
             delivery_id=str(body["delivery_id"]),
             endpoint_id=str(body.get("endpoint_id")),
-            summary=None if event else f"delivery with no valid event: {_excerpt(text)!r}",
+            summary=None if event else _delivery_summary(body, text),
+        )
+    if isinstance(body, dict) and "notice_id" in body and "endpoint_id" in body:
+        return Decoded(
+            "notice",
+            body,
+            endpoint_id=str(body["endpoint_id"]),
+            summary=f"owner notice: endpoint {body['endpoint_id']} disabled at "
+            f"{body.get('disabled_at')}",
         )
     if isinstance(body, dict):
         pipe_failure = _pipe_failure_summary(body)
@@ -176,6 +192,8 @@ def describe(message: dict[str, Any], last_errors: LastErrors | None = None) -> 
     }
     if decoded.kind == "delivery":
         row.update(delivery_id=decoded.delivery_id, endpoint_id=decoded.endpoint_id)
+    if decoded.kind == "notice":
+        row.update(endpoint_id=decoded.endpoint_id)
     if decoded.summary:
         row["summary"] = decoded.summary
     if last_errors is not None:
