@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import string
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -24,8 +25,11 @@ from ops.errors import OpsError, UsageError
 
 OUTPUT_USAGE_PLANS = "UsagePlans"
 REST_API_LOGICAL_ID = "Api"
-# API Gateway accepts 20 to 128 characters; 40 URL-safe ones carry 240 bits.
-GATEWAY_KEY_BYTES = 30
+# An API key value is 20 to 128 alphanumeric characters
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html):
+# 40 of 62 letters carry 238 bits.
+GATEWAY_KEY_ALPHABET = string.ascii_letters + string.digits
+GATEWAY_KEY_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class UsagePlans:
             name=key_id,
             description=f"Shortener key {key_id} of {owner}",
             enabled=True,
-            value=secrets.token_urlsafe(GATEWAY_KEY_BYTES),
+            value="".join(secrets.choice(GATEWAY_KEY_ALPHABET) for _ in range(GATEWAY_KEY_LENGTH)),
         )
         key = GatewayKey(created["id"], created["value"])
         try:

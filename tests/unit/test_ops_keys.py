@@ -138,6 +138,7 @@ def test_create_puts_an_enabled_api_gateway_key_on_the_free_plan_with_all_scopes
     assert gateway_key["enabled"] is True
     assert gateway_key["name"] == created["key_id"]
     assert len(gateway_key["value"]) >= 20
+    assert gateway_key["value"].isalnum()  # API Gateway's rule for a key value
     assert gateway_key["value"] != created["key"]  # the caller only ever holds the Bearer key
     assert ApiKeyModel.get(hash_api_key(created["key"])).gateway_key_value == gateway_key["value"]
     assert _plan_of(world, gateway_key["id"]) == ["free"]
