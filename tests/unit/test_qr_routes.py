@@ -45,7 +45,8 @@ def test_pending_with_retry_after_until_the_images_exist_then_their_urls(
     png = s3.get_object(Bucket=QR_BUCKET, Key="qr/qr-me.png")
     assert png["ContentType"] == "image/png"
     assert "s-maxage=31536000" in png["CacheControl"]
-    assert decode_qr(png["Body"].read()) == "https://sho.rt/qr-me"
+    # A scan is told apart from a typed or clicked link by its query (docs/analytics.md).
+    assert decode_qr(png["Body"].read()) == "https://sho.rt/qr-me?qr=1"
     svg = s3.get_object(Bucket=QR_BUCKET, Key="qr/qr-me.svg")
     assert svg["ContentType"] == "image/svg+xml"
     assert svg["Body"].read().lstrip().startswith(b"<svg")

@@ -1,7 +1,10 @@
 """moto's Kinesis as the local cloud serves it: a shard keeps what the stream's retention and
 the count bound allow, the record after a position is read directly with the same answer, an
 iterator got by stream ARN reads its stream, and Kinesis and Secrets Manager calls map to the
-actions and resources IAM authorizes them as."""
+actions and resources IAM authorizes them as.
+
+Here with the unit tests, not the local cloud's: `mock_aws` resets moto's process-wide backends
+when it ends, which would wipe the data of a local cloud running in the same test process."""
 
 from __future__ import annotations
 
