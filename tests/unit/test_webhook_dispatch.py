@@ -63,9 +63,7 @@ def test_an_event_is_queued_once_per_subscribed_enabled_endpoint_of_its_owner(
     for endpoint_id in (updates_only, bobs):
         assert logged(endpoint_id) == []
     # A disabled endpoint gets no message, but the log says what it missed (for a recovery).
-    assert [(d.state, d.last_error) for d in logged(disabled)] == [
-        ("skipped", "endpoint disabled")
-    ]
+    assert [(d.state, d.last_error) for d in logged(disabled)] == [("skipped", "endpoint disabled")]
     assert effects.effects_for(event.link.code)["webhooks"]["state"] == "done"
 
 
