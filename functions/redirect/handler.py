@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+import botocore.loaders
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -51,8 +52,29 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _UNSAFE_IN_LOCATION = re.compile(r"[^\x21-\x7e]")
 
 logger = logging.getLogger(__name__)
+
+
+class _DynamoDBOnlyLoader(botocore.loaders.Loader):
+    """botocore's data loader, told that DynamoDB is the one service this function asks for.
+
+    Before loading a service's model, botocore lists every service it knows, a walk over the
+    folders of some 400 services that costs a cold start ~20 ms (a sixth of the function's whole
+    import); DynamoDB's model, its endpoint rules and the rest are still loaded as botocore
+    always loads them.
+    """
+
+    def list_available_services(self, type_name: str) -> list[str]:
+        return ["dynamodb"]
+
+
+def _dynamodb_client() -> Any:
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _DynamoDBOnlyLoader())
+    return session.create_client("dynamodb")
+
+
 # Created at import, in the init phase, so no click waits for it when the environment is warm.
-dynamodb = botocore.session.get_session().create_client("dynamodb")
+dynamodb = _dynamodb_client()
 
 
 def _key(code: str) -> dict[str, Any]:
