@@ -1,13 +1,11 @@
 """The confirmation email for a new link, sent through SES to the key owner's address.
 
-Only link.created reaches this consumer. The owner's address is the one on their newest
-unrevoked API key that has one; without any, the effect is "skipped". One email per event: the
-runner's idempotency on the event id answers a duplicate, a retry or a redrive from its record
-instead of sending again. The email confirms a creation that happened, so it is sent even if the
-link was deleted meanwhile (events may arrive in any order; this one needs no other).
-
-The message is a MIME multipart/alternative (text and HTML) sent with SES v2 as raw content, so
-that both parts reach the recipient exactly as written (and stay visible to a local SES).
+Only link.created reaches this consumer. The owner's address is found, and the message sent,
+by shortener.owner_mail; an owner without an address makes the effect "skipped". One email
+per event: the runner's idempotency on the event id answers a duplicate, a retry or a redrive
+from its record instead of sending again. The email confirms a creation that happened, so it
+is sent even if the link was deleted meanwhile (events may arrive in any order; this one needs
+no other).
 """
 
 from __future__ import annotations
@@ -16,20 +14,10 @@ import html
 from email.message import EmailMessage
 from typing import Any
 
-from shortener import settings
-from shortener.aws_clients import client
 from shortener.events import LinkEvent
-from shortener.models import ApiKeyModel
+from shortener.owner_mail import send_to_owner
 
 EFFECT = "email"
-
-
-def owner_email(owner: str) -> str | None:
-    """The address on the owner's newest unrevoked key that has one."""
-    for key in ApiKeyModel.by_owner.query(owner, scan_index_forward=False):
-        if key.revoked_at is None and key.email:
-            return str(key.email)
-    return None
 
 
 def qr_url(event: LinkEvent) -> str:
@@ -71,13 +59,6 @@ def confirmation(event: LinkEvent, sender: str, recipient: str) -> EmailMessage:
 def send_confirmation(event: LinkEvent) -> dict[str, Any]:
     if event.type != "link.created":  # the rule sends nothing else; a misrouted event mails no one
         return {"state": "skipped", "reason": f"{event.type} needs no email"}
-    recipient = owner_email(event.link.owner)
-    if recipient is None:
-        return {"state": "skipped", "reason": "the owner has no email address"}
-    sender = settings.email_sender()
-    response = client("sesv2").send_email(
-        FromEmailAddress=sender,
-        Destination={"ToAddresses": [recipient]},
-        Content={"Raw": {"Data": confirmation(event, sender, recipient).as_bytes()}},
+    return send_to_owner(
+        event.link.owner, lambda sender, recipient: confirmation(event, sender, recipient)
     )
-    return {"message_id": response["MessageId"]}

@@ -22,10 +22,10 @@ from pydantic import BaseModel
 
 from shortener import settings
 from shortener.aws_clients import bounded_config, client
-from shortener.consumers.email import owner_email
 from shortener.consumers.runner import IDEMPOTENCY_WINDOW_SECONDS
 from shortener.consumers.unreadable import ConsumerBatchProcessor, read_message
 from shortener.models import WebhookEndpointModel
+from shortener.owner_mail import send_to_owner
 
 logger = Logger()
 
@@ -97,16 +97,8 @@ def email(notice: DisableNotice, sender: str, recipient: str) -> EmailMessage:
 
 def send(notice: DisableNotice) -> dict[str, Any]:
     """Email the owner; skipped (not failed) when the owner has no address."""
-    recipient = owner_email(notice.owner)
-    if recipient is None:
-        return {"state": "skipped", "reason": "the owner has no email address"}
-    sender = settings.email_sender()
-    response = client("sesv2").send_email(
-        FromEmailAddress=sender,
-        Destination={"ToAddresses": [recipient]},
-        Content={"Raw": {"Data": email(notice, sender, recipient).as_bytes()}},
-    )
-    return {"state": "sent", "message_id": response["MessageId"]}
+    result = send_to_owner(notice.owner, lambda sender, recipient: email(notice, sender, recipient))
+    return {"state": "sent", **result} if "message_id" in result else result
 
 
 class NoticeConsumer:
