@@ -14,7 +14,6 @@ from shortener.api.caller import current_owner
 from shortener.api.own_origins import own_origins
 from shortener.api.problem_responses import documented_responses
 from shortener.links import bulk, service
-from shortener.links.cursor import MAX_CURSOR_LENGTH
 from shortener.links.schemas import (
     BulkCreateRequest,
     BulkCreateResponse,
@@ -25,6 +24,7 @@ from shortener.links.schemas import (
     UpdateLinkRequest,
 )
 from shortener.links.validation import TAG_PATTERN
+from shortener.page_cursors import MAX_CURSOR_LENGTH
 
 router = Router()
 

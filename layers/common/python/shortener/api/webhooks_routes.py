@@ -17,6 +17,7 @@ from shortener.api.problem_responses import documented_responses
 from shortener.clock import to_iso
 from shortener.events import EventType
 from shortener.models import WebhookDeliveryModel, WebhookEndpointModel
+from shortener.page_cursors import MAX_CURSOR_LENGTH
 from shortener.problems import Problem, not_found
 from shortener.webhooks import delivery_log, endpoints, redelivery, ssrf
 
@@ -377,7 +378,8 @@ def list_deliveries(
         int, Query(ge=1, le=MAX_DELIVERIES_SHOWN, description="Page size")
     ] = MAX_DELIVERIES_SHOWN,
     cursor: Annotated[
-        str | None, Query(max_length=1024, description="next_cursor of the previous page")
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page"),
     ] = None,
 ) -> WebhookDeliveryList:
     endpoint = _callers_endpoint(current_owner(router), webhook_id)

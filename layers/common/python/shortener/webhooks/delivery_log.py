@@ -14,8 +14,6 @@ and never a secret.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +24,7 @@ from pynamodb.expressions.update import Action
 
 from shortener.clock import now_iso, to_iso, utcnow
 from shortener.models import DeliveryAttempt, WebhookDeliveryModel, condition_failed
-from shortener.problems import Problem
+from shortener.page_cursors import decode_cursor_key, encode_cursor
 from shortener.webhooks.messages import DeliveryMessage, event_code
 
 DeliveryState = Literal["pending", "delivered", "failed", "skipped"]
@@ -105,45 +103,23 @@ class DeliveryPage:
     next_cursor: str | None
 
 
-def _encode_cursor(key: dict[str, Any]) -> str:
-    text = json.dumps(key, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
-
-
-def _decode_cursor(cursor: str, endpoint_id: str) -> dict[str, Any]:
-    """The start key a cursor stands for; it must be one of this endpoint's pages."""
-    invalid = Problem(400, "the cursor is not one this API gave you", slug="invalid-cursor")
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeEncodeError, binascii.Error):
-        raise invalid from None
-    if (
-        not isinstance(key, dict)
-        or set(key) != _CURSOR_KEYS
-        or not all(
-            isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
-            for value in key.values()
-        )
-        or key["pk"]["S"] != WebhookDeliveryModel.partition_key(endpoint_id)
-        or not key["sk"]["S"]
-        or not key["created_at"]["S"]
-    ):
-        raise invalid
-    return key
-
-
 def page_for_endpoint(endpoint_id: str, limit: int, cursor: str | None = None) -> DeliveryPage:
     """One page of an endpoint's deliveries, newest first, and the cursor of the next."""
     results = WebhookDeliveryModel.by_time.query(
         WebhookDeliveryModel.partition_key(endpoint_id),
         scan_index_forward=False,
         limit=limit,
-        last_evaluated_key=_decode_cursor(cursor, endpoint_id) if cursor else None,
+        last_evaluated_key=(
+            decode_cursor_key(
+                cursor, _CURSOR_KEYS, {"pk": WebhookDeliveryModel.partition_key(endpoint_id)}
+            )
+            if cursor
+            else None
+        ),
     )
     items = list(results)
     last = results.last_evaluated_key
-    return DeliveryPage(items, _encode_cursor(last) if last and len(items) == limit else None)
+    return DeliveryPage(items, encode_cursor(last) if last and len(items) == limit else None)
 
 
 def list_for_endpoint(endpoint_id: str) -> list[WebhookDeliveryModel]:
