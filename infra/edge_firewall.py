@@ -32,6 +32,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from infra.api import PROBLEM_TYPE_BASE
 from infra.cdn import UNCACHED_PATHS
 from infra.config import CLOUDFRONT_CONTROL_REGION, ContextError, StageConfig
 from infra.metrics import PERIOD
@@ -93,11 +94,11 @@ class EdgeFirewall(Construct):
             rules.append(self._managed_group(group, priority, counted))
         self.rule_names = [rule.name for rule in rules]
         problem = {
-            "type": "about:blank",
+            "type": f"{PROBLEM_TYPE_BASE}too-many-requests",
             "title": "Too Many Requests",
             "status": RATE_LIMITED_STATUS,
-            "detail": "Too many requests from your address: slow down, then retry in a few "
-            "minutes.",
+            "detail": "Too many requests from your address: slow down, then retry after "
+            "Retry-After seconds.",
         }
         self.web_acl = Web(
             self,
@@ -180,6 +181,16 @@ class EdgeFirewall(Construct):
                     custom_response=Web.CustomResponseProperty(
                         response_code=RATE_LIMITED_STATUS,
                         custom_response_body_key=RATE_LIMITED_BODY,
+                        # A block's response headers go out as named (only headers inserted
+                        # into allowed requests get the x-amzn-waf- prefix). Blocked requests
+                        # still count, so a client that waits one whole window is under the
+                        # limit again.
+                        # https://docs.aws.amazon.com/waf/latest/APIReference/API_CustomHTTPHeader.html
+                        response_headers=[
+                            Web.CustomHTTPHeaderProperty(
+                                name="Retry-After", value=str(self._window_seconds)
+                            )
+                        ],
                     )
                 )
             ),

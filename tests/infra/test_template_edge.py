@@ -178,11 +178,14 @@ def test_rate_limited_requests_get_a_429_problem(prod: StackTemplate) -> None:
     for name in ("RedirectRateLimit", "ApiRateLimit"):
         response = _rules(prod)[name]["Action"]["Block"]["CustomResponse"]
         assert response["ResponseCode"] == 429
+        # A client told when to come back: a whole evaluation window (prod: 300 s).
+        assert response["ResponseHeaders"] == [{"Name": "Retry-After", "Value": "300"}]
         body = acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]
         assert body["ContentType"] == "APPLICATION_JSON"
         problem = json.loads(body["Content"])
         assert problem["status"] == 429
-        assert {"type", "title", "detail"} <= set(problem)
+        assert problem["type"] == "https://shortener.dev/problems/too-many-requests"
+        assert {"title", "detail"} <= set(problem)
 
 
 def test_aws_managed_common_and_known_bad_inputs_rule_groups_apply(prod: StackTemplate) -> None:
